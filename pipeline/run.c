@@ -1,0 +1,809 @@
+/*
+ * run.c — one whole study, every stage, in order.
+ *
+ * The data flow is one-way:
+ *
+ *   loader (corpora/) --docs--> documents.csv
+ *                      \-----> stats + n-gram workers (threads) --merge-->
+ *                              tables (stats/) --> charts (plots/) --> manifest
+ *
+ * Pass 1 streams every corpus through the loader on this thread and hands
+ * batches of counted documents to T worker threads (each with its own stats
+ * and n-gram engine), while the next batch loads.  Workers are merged in
+ * worker order and every table is sorted, so outputs are byte-identical
+ * whatever T is.  Pass 2 counts `total` occurrences of the frozen slogan
+ * lexicon; it needs the texts again, which are kept in memory when they fit
+ * the budget and re-read through the (deterministic) loader otherwise.
+ *
+ * This file owns the output directory: it refuses a non-empty directory that
+ * tifa did not make (no .tifa-output marker), and every table is written
+ * through atomic files, so a killed run never leaves a half-written table.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "pipeline.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#define OUTPUT_MARKER ".tifa-output"
+#define BATCH_BYTES (4u << 20) /* text bytes per batch handed to workers */
+#define BATCH_DOCS 4096
+#define KEEP_TEXT_BUDGET ((size_t)4 << 30) /* pass-2 texts kept in memory */
+
+/* ------------------------------------------------------- data directory -- */
+
+static bool is_dir(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+const char *tifa_datadir(void)
+{
+    const char *env = getenv("TIFA_DATADIR");
+    if (env && *env)
+        return env;
+    if (is_dir(TIFA_SOURCE_DATADIR))
+        return TIFA_SOURCE_DATADIR;
+    return TIFA_INSTALL_DATADIR;
+}
+
+/* ------------------------------------------------------ output directory -- */
+
+static tifa_status mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof tmp)
+        return TIFA_EUSAGE;
+    memcpy(tmp, path, n + 1);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return TIFA_EIO;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return TIFA_EIO;
+    return is_dir(tmp) ? TIFA_OK : TIFA_EEXIST;
+}
+
+static bool dir_is_empty(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return true;
+    struct dirent *e;
+    bool empty = true;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            empty = false;
+            break;
+        }
+    }
+    closedir(d);
+    return empty;
+}
+
+/* Creates outdir (and outdir/charts) or accepts an existing one that tifa
+ * made before (it holds the marker file) or that is empty. */
+static tifa_status prepare_outdir(const char *outdir, tifa_diag *diag)
+{
+    char marker[PATH_MAX];
+    snprintf(marker, sizeof marker, "%s/%s", outdir, OUTPUT_MARKER);
+    if (is_dir(outdir) && !dir_is_empty(outdir) && access(marker, F_OK) != 0) {
+        tifa_diag_add(diag, TIFA_ERROR, TIFA_EEXIST, outdir, 0, -1,
+                      "output directory exists and was not made by tifa; "
+                      "refusing to overwrite it (choose another -o)");
+        return TIFA_EEXIST;
+    }
+    tifa_status st = mkdir_p(outdir);
+    if (st != TIFA_OK) {
+        tifa_diag_add(diag, TIFA_ERROR, st, outdir, 0, -1,
+                      "cannot create output directory: %s", strerror(errno));
+        return st;
+    }
+    const char note[] = "This directory was written by tifa; tifa may overwrite it.\n";
+    return tifa_write_file_atomic(marker, note, sizeof note - 1);
+}
+
+/* ------------------------------------------------------------- progress -- */
+
+typedef struct progress {
+    bool enabled;
+    struct timespec start, last;
+    size_t total_bytes;
+    bool drawn;
+} progress;
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t0->tv_sec) +
+           (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void progress_draw(progress *p, const char *stage, size_t bytes,
+                          size_t docs, bool final)
+{
+    if (!p->enabled)
+        return;
+    double elapsed = seconds_since(&p->start);
+    if (!final && (elapsed < 1.0 || seconds_since(&p->last) < 0.2))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &p->last);
+    double rate = elapsed > 0 ? (double)bytes / elapsed / 1e6 : 0;
+    char eta[32] = "";
+    if (p->total_bytes > bytes && rate > 0)
+        snprintf(eta, sizeof eta, ", %.0f s left",
+                 (double)(p->total_bytes - bytes) / 1e6 / rate);
+    fprintf(stderr, "\r%s: %.1f / %.1f MB, %zu documents, %.1f MB/s%s   ",
+            stage, (double)bytes / 1e6, (double)p->total_bytes / 1e6, docs,
+            rate, eta);
+    p->drawn = true;
+    if (final) {
+        fputc('\n', stderr);
+        p->drawn = false;
+    }
+}
+
+/* -------------------------------------------------------------- workers -- */
+
+typedef struct worker {
+    pthread_t thread;
+    tifa_stats *stats;
+    tifa_ngrams *ngrams;
+    tifa_doc **docs; /* this worker's slice of the batch */
+    size_t n_docs;
+    int pass;        /* 1: scan, 2: totals */
+    tifa_status status;
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    for (size_t i = 0; i < w->n_docs && w->status == TIFA_OK; i++) {
+        const tifa_doc *doc = w->docs[i];
+        if (w->pass == 1) {
+            w->status = tifa_stats_add_doc(w->stats, doc);
+            if (w->status == TIFA_OK && w->ngrams)
+                w->status = tifa_ngrams_add_doc(w->ngrams, doc);
+        } else {
+            w->status = tifa_stats_count_totals(w->stats, doc);
+        }
+    }
+    return NULL;
+}
+
+typedef struct pool {
+    worker *workers;
+    int n;
+    bool running;
+} pool;
+
+/* Splits docs[0..n) into contiguous slices and starts one thread each.
+ * With one worker the work runs right here, so `--threads 1` really uses one
+ * core (the loader does not overlap with counting). */
+static tifa_status pool_start(pool *p, tifa_doc **docs, size_t n, int pass)
+{
+    if (p->n == 1) {
+        worker *w = &p->workers[0];
+        w->docs = docs;
+        w->n_docs = n;
+        w->pass = pass;
+        worker_main(w);
+        return w->status;
+    }
+    size_t per = (n + (size_t)p->n - 1) / (size_t)p->n;
+    for (int k = 0; k < p->n; k++) {
+        worker *w = &p->workers[k];
+        size_t from = (size_t)k * per;
+        w->docs = docs + (from < n ? from : n);
+        w->n_docs = from < n ? (n - from < per ? n - from : per) : 0;
+        w->pass = pass;
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+            return TIFA_EINTERNAL; /* earlier threads are joined by pool_wait */
+    }
+    p->running = true;
+    return TIFA_OK;
+}
+
+static tifa_status pool_wait(pool *p)
+{
+    tifa_status st = TIFA_OK;
+    if (!p->running)
+        return p->n == 1 ? p->workers[0].status : st;
+    for (int k = 0; k < p->n; k++) {
+        pthread_join(p->workers[k].thread, NULL);
+        if (p->workers[k].status != TIFA_OK && st == TIFA_OK)
+            st = p->workers[k].status;
+    }
+    p->running = false;
+    return st;
+}
+
+/* ------------------------------------------------------------ documents -- */
+
+static const char *const documents_header[] = {
+    "doc_id", "corpus", "group", "kind", "source", "title", "date",
+    "category", "author", "chars", "sentences", "duplicate_of", NULL};
+
+
+/* Shared by `tifa run` and `tifa docs`: one documents.csv header / row. */
+void tifa_documents_csv_header(tifa_csv *csv, bool with_text)
+{
+    for (size_t i = 0; documents_header[i]; i++)
+        tifa_csv_str(csv, documents_header[i]);
+    if (with_text)
+        tifa_csv_str(csv, "text");
+    tifa_csv_row_end(csv);
+}
+
+void tifa_documents_csv_row(tifa_csv *csv, const tifa_doc *doc, bool with_text)
+{
+    tifa_csv_str(csv, doc->doc_id);
+    tifa_csv_str(csv, doc->corpus);
+    tifa_csv_str(csv, doc->group);
+    tifa_csv_str(csv, tifa_doc_kind_name(doc->kind));
+    tifa_csv_str(csv, doc->source);
+    tifa_csv_str(csv, doc->title);
+    tifa_csv_str(csv, doc->date);
+    tifa_csv_str(csv, doc->category);
+    tifa_csv_str(csv, doc->author);
+    tifa_csv_int(csv, (long long)doc->chars);
+    tifa_csv_int(csv, (long long)doc->sentences);
+    tifa_csv_str(csv, doc->duplicate_of);
+    if (with_text)
+        tifa_csv_strn(csv, doc->text, doc->text_len);
+    tifa_csv_row_end(csv);
+}
+
+/* A duplicate is listed in documents.csv but never counted. */
+static bool doc_is_counted(const tifa_doc *doc)
+{
+    return doc->duplicate_of == NULL && doc->text_len > 0;
+}
+
+/* --------------------------------------------------------------- the run -- */
+
+typedef struct run_state {
+    tifa_study *study;
+    const tifa_run_options *options;
+    tifa_diag *diag;
+    tifa_patterns *patterns;
+    tifa_stats *stats;
+    tifa_ngrams *ngrams;
+    pool pool;
+    progress prog;
+    /* pass-2 texts: every counted document, in order */
+    tifa_doc **kept;
+    size_t n_kept, cap_kept;
+    size_t kept_bytes;
+    bool keep_texts;
+    size_t next_index;
+    size_t bytes_done, docs_done;
+    tifa_load_summary load;
+    tifa_manifest_input *inputs;
+    size_t n_inputs;
+    char **input_paths; /* owned copies behind inputs */
+} run_state;
+
+static tifa_patterns *load_patterns(const tifa_study *study, const char *datadir,
+                                    tifa_diag *diag, tifa_status *status)
+{
+    tifa_patterns *patterns = NULL;
+    char path[PATH_MAX];
+    if (study->default_patterns) {
+        snprintf(path, sizeof path, "%s/patterns/families.txt", datadir);
+        patterns = tifa_patterns_load(path, diag, status);
+        if (!patterns)
+            return NULL;
+    }
+    for (size_t i = 0; i < study->n_pattern_files; i++) {
+        if (!patterns) {
+            patterns = tifa_patterns_load(study->pattern_files[i], diag, status);
+            if (!patterns)
+                return NULL;
+            continue;
+        }
+        *status = tifa_patterns_append(patterns, study->pattern_files[i], diag);
+        if (*status != TIFA_OK) {
+            tifa_patterns_free(patterns);
+            return NULL;
+        }
+    }
+    if (!patterns) {
+        tifa_diag_add(diag, TIFA_ERROR, TIFA_EUSAGE, study->path, 0, -1,
+                      "no slogan patterns: enable [patterns] default or name files");
+        *status = TIFA_EUSAGE;
+    }
+    return patterns;
+}
+
+static tifa_status make_workers(run_state *rs, int threads)
+{
+    rs->pool.n = threads;
+    rs->pool.workers = calloc((size_t)threads, sizeof *rs->pool.workers);
+    if (!rs->pool.workers)
+        return TIFA_ENOMEM;
+    for (int k = 0; k < threads; k++) {
+        tifa_status st;
+        worker *w = &rs->pool.workers[k];
+        w->stats = tifa_stats_new_worker(rs->stats, &st);
+        if (!w->stats)
+            return st;
+        if (rs->ngrams) {
+            w->ngrams = tifa_ngrams_new_worker(rs->ngrams, &st);
+            if (!w->ngrams)
+                return st;
+        }
+    }
+    return TIFA_OK;
+}
+
+/* Merges every worker into the main engines, in worker order, and frees the
+ * workers' engines. */
+static tifa_status merge_workers(run_state *rs)
+{
+    tifa_status st = TIFA_OK;
+    for (int k = 0; k < rs->pool.n; k++) {
+        worker *w = &rs->pool.workers[k];
+        if (w->stats) {
+            if (st == TIFA_OK)
+                st = tifa_stats_merge(rs->stats, w->stats);
+            tifa_stats_free(w->stats);
+            w->stats = NULL;
+        }
+        if (w->ngrams) {
+            if (st == TIFA_OK)
+                st = tifa_ngrams_merge(rs->ngrams, w->ngrams);
+            tifa_ngrams_free(w->ngrams);
+            w->ngrams = NULL;
+        }
+    }
+    return st;
+}
+
+static void free_docs(tifa_doc **docs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        tifa_doc_free(docs[i]);
+}
+
+/* Records the loader's input files for the manifest. */
+static tifa_status note_inputs(run_state *rs, tifa_loader *loader,
+                               const char *corpus)
+{
+    size_t n = tifa_loader_file_count(loader);
+    tifa_manifest_input *inputs =
+        realloc(rs->inputs, (rs->n_inputs + n) * sizeof *inputs);
+    char **paths = realloc(rs->input_paths, (rs->n_inputs + n) * sizeof *paths);
+    if (inputs)
+        rs->inputs = inputs;
+    if (paths)
+        rs->input_paths = paths;
+    if (!inputs || !paths)
+        return TIFA_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        char *copy = tifa_strdup(tifa_loader_file(loader, i));
+        if (!copy)
+            return TIFA_ENOMEM;
+        rs->input_paths[rs->n_inputs] = copy;
+        rs->inputs[rs->n_inputs].path = copy;
+        rs->inputs[rs->n_inputs].corpus = corpus;
+        rs->n_inputs++;
+    }
+    return TIFA_OK;
+}
+
+static tifa_loader *open_corpus(run_state *rs, tifa_study_corpus *c,
+                                tifa_status *status)
+{
+    c->load.corpus = c->name;
+    c->load.datadir = rs->options->datadir;
+    tifa_loader *loader = tifa_loader_new(&c->load, rs->diag, status);
+    if (!loader)
+        return NULL;
+    for (size_t i = 0; i < c->n_paths; i++)
+        tifa_loader_add_path(loader, c->paths[i]); /* missing: reported */
+    return loader;
+}
+
+/* Sums the raw size of every corpus (for progress and to decide whether the
+ * pass-2 texts are kept in memory: decoded text is at most ~1.5x the raw
+ * bytes, for GBK; JSON escapes only shrink it). */
+static size_t total_input_bytes(run_state *rs)
+{
+    size_t total = 0;
+    tifa_diag *quiet = tifa_diag_new(); /* pass 1 reports problems */
+    tifa_diag *loud = rs->diag;
+    rs->diag = quiet;
+    for (size_t ci = 0; ci < rs->study->n_corpora; ci++) {
+        tifa_status st;
+        tifa_loader *loader = open_corpus(rs, &rs->study->corpora[ci], &st);
+        if (loader)
+            total += tifa_loader_total_bytes(loader);
+        tifa_loader_free(loader);
+    }
+    rs->diag = loud;
+    tifa_diag_free(quiet);
+    return total;
+}
+
+/* Pass 1: load every corpus, write documents.csv, feed the workers. */
+static tifa_status pass_scan(run_state *rs, tifa_csv *documents)
+{
+    tifa_doc **batch[2] = {NULL, NULL};
+    size_t n_batch[2] = {0, 0};
+    batch[0] = malloc(BATCH_DOCS * sizeof *batch[0]);
+    batch[1] = malloc(BATCH_DOCS * sizeof *batch[1]);
+    if (!batch[0] || !batch[1]) {
+        free(batch[0]);
+        free(batch[1]);
+        return TIFA_ENOMEM;
+    }
+    int cur = 0;
+    tifa_status st = TIFA_OK;
+
+    for (size_t ci = 0; ci < rs->study->n_corpora && st == TIFA_OK; ci++) {
+        tifa_study_corpus *c = &rs->study->corpora[ci];
+        tifa_loader *loader = open_corpus(rs, c, &st);
+        if (!loader)
+            break;
+        size_t batch_bytes = 0;
+        for (;;) {
+            tifa_doc *doc = NULL;
+            st = tifa_loader_next(loader, &doc);
+            if (st != TIFA_OK || !doc)
+                break;
+            doc->index = rs->next_index++;
+            tifa_documents_csv_row(documents, doc, false);
+            rs->docs_done++;
+            if (!doc_is_counted(doc)) {
+                tifa_doc_free(doc);
+                continue;
+            }
+            batch[cur][n_batch[cur]++] = doc;
+            batch_bytes += doc->text_len;
+            if (n_batch[cur] == BATCH_DOCS || batch_bytes >= BATCH_BYTES) {
+                /* Hand this batch over; the previous one must be done. */
+                st = pool_wait(&rs->pool);
+                if (st != TIFA_OK)
+                    break;
+                int prev = 1 - cur;
+                if (!rs->keep_texts)
+                    free_docs(batch[prev], n_batch[prev]);
+                n_batch[prev] = 0;
+                st = pool_start(&rs->pool, batch[cur], n_batch[cur], 1);
+                if (st != TIFA_OK)
+                    break;
+                cur = prev;
+                batch_bytes = 0;
+                tifa_load_summary ls;
+                tifa_loader_summary(loader, &ls);
+                progress_draw(&rs->prog, "counting", rs->bytes_done + ls.bytes,
+                              rs->docs_done, false);
+            }
+            if (rs->keep_texts) {
+                if (rs->n_kept == rs->cap_kept) {
+                    size_t cap = rs->cap_kept ? rs->cap_kept * 2 : 1024;
+                    tifa_doc **grown = realloc(rs->kept, cap * sizeof *grown);
+                    if (!grown) {
+                        st = TIFA_ENOMEM;
+                        break;
+                    }
+                    rs->kept = grown;
+                    rs->cap_kept = cap;
+                }
+                rs->kept[rs->n_kept++] = doc;
+                rs->kept_bytes += doc->text_len;
+            }
+        }
+        tifa_load_summary ls;
+        tifa_loader_summary(loader, &ls);
+        rs->bytes_done += ls.bytes;
+        rs->load.files += ls.files;
+        rs->load.files_skipped += ls.files_skipped;
+        rs->load.bytes += ls.bytes;
+        rs->load.documents += ls.documents;
+        rs->load.duplicates += ls.duplicates;
+        rs->load.replies += ls.replies;
+        rs->load.replacement_chars += ls.replacement_chars;
+        if (st == TIFA_OK)
+            st = note_inputs(rs, loader, c->name);
+        tifa_loader_free(loader);
+    }
+    /* Last partial batch. */
+    tifa_status wst = pool_wait(&rs->pool);
+    if (st == TIFA_OK)
+        st = wst;
+    if (st == TIFA_OK && n_batch[cur] > 0) {
+        st = pool_start(&rs->pool, batch[cur], n_batch[cur], 1);
+        wst = pool_wait(&rs->pool);
+        if (st == TIFA_OK)
+            st = wst;
+    }
+    progress_draw(&rs->prog, "counting", rs->bytes_done, rs->docs_done, true);
+    if (!rs->keep_texts) {
+        free_docs(batch[0], n_batch[0]);
+        free_docs(batch[1], n_batch[1]);
+    }
+    free(batch[0]);
+    free(batch[1]);
+    return st;
+}
+
+/* Pass 2 over re-read corpora (when the texts did not fit in memory). */
+static tifa_status pass_totals_reload(run_state *rs)
+{
+    tifa_doc **batch = malloc(BATCH_DOCS * sizeof *batch);
+    if (!batch)
+        return TIFA_ENOMEM;
+    tifa_status st = TIFA_OK;
+    /* Loader warnings were already reported in pass 1: silence them now. */
+    tifa_diag *quiet = tifa_diag_new();
+    tifa_diag *loud = rs->diag;
+    rs->diag = quiet;
+    for (size_t ci = 0; ci < rs->study->n_corpora && st == TIFA_OK; ci++) {
+        tifa_loader *loader = open_corpus(rs, &rs->study->corpora[ci], &st);
+        if (!loader)
+            break;
+        size_t n = 0, bytes = 0;
+        for (;;) {
+            tifa_doc *doc = NULL;
+            st = tifa_loader_next(loader, &doc);
+            if (st != TIFA_OK)
+                break;
+            if (doc && !doc_is_counted(doc)) {
+                tifa_doc_free(doc);
+                continue;
+            }
+            if (doc) {
+                batch[n++] = doc;
+                bytes += doc->text_len;
+            }
+            if (n && (!doc || n == BATCH_DOCS || bytes >= BATCH_BYTES)) {
+                st = pool_start(&rs->pool, batch, n, 2);
+                tifa_status wst = pool_wait(&rs->pool);
+                if (st == TIFA_OK)
+                    st = wst;
+                free_docs(batch, n);
+                n = bytes = 0;
+            }
+            if (!doc || st != TIFA_OK)
+                break;
+        }
+        free_docs(batch, n);
+        tifa_loader_free(loader);
+    }
+    rs->diag = loud;
+    tifa_diag_free(quiet);
+    free(batch);
+    return st;
+}
+
+static tifa_status pass_totals(run_state *rs)
+{
+    tifa_status st = tifa_stats_freeze_lexicon(rs->stats);
+    if (st != TIFA_OK)
+        return st;
+    for (int k = 0; k < rs->pool.n; k++) {
+        worker *w = &rs->pool.workers[k];
+        w->stats = tifa_stats_new_worker(rs->stats, &st);
+        if (!w->stats)
+            return st;
+        w->status = TIFA_OK;
+    }
+    if (rs->keep_texts) {
+        for (size_t i = 0; i < rs->n_kept && st == TIFA_OK; i += BATCH_DOCS) {
+            size_t n = rs->n_kept - i < BATCH_DOCS ? rs->n_kept - i : BATCH_DOCS;
+            st = pool_start(&rs->pool, rs->kept + i, n, 2);
+            tifa_status wst = pool_wait(&rs->pool);
+            if (st == TIFA_OK)
+                st = wst;
+        }
+    } else {
+        st = pass_totals_reload(rs);
+    }
+    tifa_status mst = merge_workers(rs);
+    return st != TIFA_OK ? st : mst;
+}
+
+static void run_state_free(run_state *rs)
+{
+    for (int k = 0; k < rs->pool.n; k++) {
+        tifa_stats_free(rs->pool.workers[k].stats);
+        tifa_ngrams_free(rs->pool.workers[k].ngrams);
+    }
+    free(rs->pool.workers);
+    free_docs(rs->kept, rs->n_kept);
+    free(rs->kept);
+    tifa_stats_free(rs->stats);
+    tifa_ngrams_free(rs->ngrams);
+    tifa_patterns_free(rs->patterns);
+    for (size_t i = 0; i < rs->n_inputs; i++)
+        free(rs->input_paths[i]);
+    free(rs->input_paths);
+    free(rs->inputs);
+}
+
+static int online_cores(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)(n > 64 ? 64 : n) : 1;
+}
+
+static bool ngrams_enabled(const tifa_ngram_options *o)
+{
+    return o->char_max > 0 || o->word_max > 0;
+}
+
+int tifa_run_study(tifa_study *study, const tifa_run_options *options,
+                   tifa_diag *diag, tifa_run_summary *summary)
+{
+    memset(summary, 0, sizeof *summary);
+    run_state rs;
+    memset(&rs, 0, sizeof rs);
+    rs.study = study;
+    rs.options = options;
+    rs.diag = diag;
+    rs.keep_texts = true;
+    rs.prog.enabled = options->progress && !options->quiet;
+    clock_gettime(CLOCK_MONOTONIC, &rs.prog.start);
+    int exit_code = TIFA_EXIT_OK;
+    tifa_status st;
+
+    if (study->n_corpora == 0) {
+        tifa_diag_add(diag, TIFA_ERROR, TIFA_EUSAGE, study->path, 0, -1,
+                      "the study names no corpus");
+        return TIFA_EXIT_USAGE;
+    }
+    rs.patterns = load_patterns(study, options->datadir, diag, &st);
+    if (!rs.patterns)
+        return TIFA_EXIT_USAGE;
+
+    if ((st = prepare_outdir(study->output, diag)) != TIFA_OK)
+        return TIFA_EXIT_OUTPUT;
+
+    tifa_stats_options so = {0};
+    so.patterns = rs.patterns;
+    so.slogan_lists = (const char *const *)study->slogan_lists;
+    so.n_slogan_lists = study->n_slogan_lists;
+    so.quotes = study->quotes;
+    so.period = study->period;
+    so.comparisons = study->comparisons;
+    so.n_comparisons = study->n_comparisons;
+    so.bootstrap = study->bootstrap;
+    so.seed = study->seed;
+    so.precision = study->precision;
+    rs.stats = tifa_stats_new(&so, diag, &st);
+    if (!rs.stats) {
+        run_state_free(&rs);
+        return st == TIFA_ENOMEM ? TIFA_EXIT_OUTPUT : TIFA_EXIT_USAGE;
+    }
+    if (ngrams_enabled(&study->ngrams)) {
+        rs.ngrams = tifa_ngrams_new(&study->ngrams, &st);
+        if (!rs.ngrams) {
+            tifa_diag_add(diag, TIFA_ERROR, st, study->path, 0, -1,
+                          "invalid n-gram settings: %s", tifa_status_message(st));
+            run_state_free(&rs);
+            return TIFA_EXIT_USAGE;
+        }
+    }
+    int threads = options->threads > 0 ? options->threads
+                  : study->threads > 0 ? study->threads
+                                       : online_cores();
+    if ((st = make_workers(&rs, threads)) != TIFA_OK) {
+        run_state_free(&rs);
+        return TIFA_EXIT_OUTPUT;
+    }
+
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/documents.csv", study->output);
+    tifa_csv *documents = tifa_csv_open(path, &study->csv, &st);
+    if (!documents) {
+        tifa_diag_add(diag, TIFA_ERROR, st, path, 0, -1, "cannot write: %s",
+                      tifa_status_message(st));
+        run_state_free(&rs);
+        return TIFA_EXIT_OUTPUT;
+    }
+    tifa_documents_csv_header(documents, false);
+
+    rs.prog.total_bytes = total_input_bytes(&rs);
+    rs.keep_texts = rs.prog.total_bytes / 2 * 3 < KEEP_TEXT_BUDGET;
+    st = pass_scan(&rs, documents);
+    summary->load = rs.load;
+    if (st == TIFA_OK)
+        st = merge_workers(&rs);
+    if (st != TIFA_OK) {
+        tifa_csv_abort(documents);
+        tifa_diag_add(diag, TIFA_ERROR, st, NULL, 0, -1, "counting failed: %s",
+                      tifa_status_message(st));
+        run_state_free(&rs);
+        return TIFA_EXIT_OUTPUT;
+    }
+    size_t counted = rs.next_index - rs.load.duplicates;
+    if (rs.next_index == 0 || counted == 0) {
+        tifa_csv_abort(documents);
+        tifa_diag_add(diag, TIFA_ERROR, TIFA_EEMPTY, NULL, 0, -1,
+                      "no usable input: no document was loaded");
+        run_state_free(&rs);
+        return TIFA_EXIT_NOINPUT;
+    }
+    st = pass_totals(&rs);
+    if (st != TIFA_OK) {
+        tifa_csv_abort(documents);
+        tifa_diag_add(diag, TIFA_ERROR, st, NULL, 0, -1,
+                      "counting slogan totals failed: %s", tifa_status_message(st));
+        run_state_free(&rs);
+        return TIFA_EXIT_OUTPUT;
+    }
+
+    /* Tables. */
+    tifa_status wst = tifa_csv_close(documents);
+    tifa_keyness_table *keyness = tifa_keyness_table_new();
+    if (wst == TIFA_OK && keyness)
+        wst = tifa_stats_write(rs.stats, study->output, &study->csv, keyness);
+    if (wst == TIFA_OK && rs.ngrams) {
+        snprintf(path, sizeof path, "%s/ngrams.csv", study->output);
+        wst = tifa_ngrams_write(rs.ngrams, path, &study->csv, keyness);
+    }
+    if (wst == TIFA_OK && rs.ngrams && options->save_shard) {
+        wst = tifa_ngrams_save(rs.ngrams, options->save_shard);
+        if (wst != TIFA_OK)
+            tifa_diag_add(diag, TIFA_ERROR, wst, options->save_shard, 0, -1,
+                          "cannot save the n-gram shard");
+    }
+    if (wst == TIFA_OK && keyness) {
+        snprintf(path, sizeof path, "%s/keyness.csv", study->output);
+        wst = tifa_keyness_table_write(keyness, path, &study->csv,
+                                       study->precision);
+    }
+    if (!keyness)
+        wst = TIFA_ENOMEM;
+    tifa_keyness_table_free(keyness);
+    if (wst != TIFA_OK) {
+        tifa_diag_add(diag, TIFA_ERROR, wst, study->output, 0, -1,
+                      "writing the tables failed: %s", tifa_status_message(wst));
+        run_state_free(&rs);
+        return TIFA_EXIT_OUTPUT;
+    }
+
+    /* Charts: a failure leaves every table in place and makes the run
+     * partial. */
+    char *gp_version = NULL;
+    if (study->charts) {
+        gp_version = tifa_gnuplot_version(&study->plots);
+        st = tifa_plots_render_all(study->output, &study->plots, diag,
+                                   &summary->charts);
+        if (st != TIFA_OK)
+            exit_code = TIFA_EXIT_PARTIAL;
+    }
+
+    st = tifa_manifest_write(study->output, study, rs.inputs, rs.n_inputs,
+                             gp_version ? gp_version
+                             : study->charts ? "not found" : "not used",
+                             diag);
+    free(gp_version);
+    if (st != TIFA_OK) {
+        tifa_diag_add(diag, TIFA_ERROR, st, study->output, 0, -1,
+                      "writing manifest.json failed: %s", tifa_status_message(st));
+        exit_code = TIFA_EXIT_OUTPUT;
+    }
+    if (rs.load.files_skipped > 0 && exit_code == TIFA_EXIT_OK)
+        exit_code = TIFA_EXIT_PARTIAL;
+    summary->warnings = tifa_diag_count(diag, TIFA_WARNING);
+    summary->errors = tifa_diag_count(diag, TIFA_ERROR);
+    run_state_free(&rs);
+    return exit_code;
+}

@@ -1,0 +1,1955 @@
+/*
+ * ngrams.c — the n-gram engine: character n-grams (n = 1..8) and word
+ * n-grams (ICU words, n = 1..4) per corpus, with document frequency, exact
+ * worker merges, mergeable binary shards, a spill-to-disk mode for a memory
+ * budget, and the writer of ngrams.csv (SPEC §4, §6; issue 5).
+ *
+ * Why it looks like this (numbers in docs/ngrams.md): counting is bound by
+ * random memory accesses, one per n-gram window, so everything is arranged to
+ * make each access cheap and to have many in flight at once.
+ *   - Keys are 64-bit integers, never strings.  A character n-gram with
+ *     n <= 3 is its code points packed 21 bits apiece; a longer one is
+ *     (id of its (n-1)-prefix << 32 | last code point), where the id is the
+ *     dense number the (n-1)-table gave the prefix.  Word n-grams do the same
+ *     with interned word ids (n <= 2 packed, n >= 3 chained).  So every key
+ *     fits one register and the prefix of every window was counted just
+ *     before at the same start position.
+ *   - One open-addressing table (linear probing, multiplicative hashing,
+ *     16-byte slots holding key, count and id, four per cache line) per
+ *     (corpus, unit, n); no allocation per n-gram, growth by doubling.
+ *     Document frequency: a bitmap of the ids seen in the current document
+ *     (1 bit per n-gram, stays in cache) and a dense docs[id] array updated
+ *     once per distinct n-gram per document.
+ *   - A document is decoded once into an array of code points (0 between
+ *     Han runs) and counted in passes, one per n: each pass computes the keys
+ *     of all windows, then upserts them while prefetching the slot of the
+ *     window 16 ahead, so the memory latency of the table is overlapped.
+ *     Very long documents are processed in chunks of 64 Ki units with an
+ *     overlap of n_max - 1, so scratch memory does not grow with documents.
+ *   - Han = Unicode Script=Han as ICU defines it, looked up in a 32 KiB
+ *     bitmap built from uscript_getScript() when the engine is made.
+ *
+ * Ownership follows tifa_common.h.  No globals, no printing.
+ */
+#include "stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/uscript.h>
+#include <xxhash.h>
+
+#define NG_CHAR_MAX 8
+#define NG_WORD_MAX 4
+#define NG_TABLES (NG_CHAR_MAX + 1) /* index n = 1..8 */
+#ifndef NG_PREFETCH
+#define NG_PREFETCH 16
+#endif
+#define NG_CHUNK 65536
+#define NG_HAN_LIMIT 0x40000u /* Han lives below U+40000 */
+#define NG_MIN_CAP 256
+
+/* ------------------------------------------------------------ the table -- */
+
+/* One counted n-gram: 16 bytes, four to a cache line.  key 0 marks an
+ * empty slot (real keys are never 0: code points of Han characters and ids
+ * are all >= 1).  count holds the low 32 bits; each wrap-around is recorded
+ * in the table's wraps list (exact, and in practice never used). */
+typedef struct ng_slot {
+    uint64_t key;
+    uint32_t count;
+    uint32_t id; /* 1-based, in order of first insertion */
+} ng_slot;
+
+/* An open-addressing table plus dense per-id arrays: document frequency
+ * (docs[id]) and, for the document being counted, a bitmap of the ids seen
+ * (seen) with the list of those ids (touched); at the end of the document
+ * each touched id gets docs[id]++ and its bit cleared.  The bitmap is 1 bit
+ * per n-gram, so the per-window check stays in cache, and docs[] is touched
+ * once per distinct n-gram per document. */
+typedef struct ng_table {
+    ng_slot *slots;
+    size_t mask;  /* capacity - 1 (capacity a power of two), 0 when empty */
+    size_t size;
+    unsigned shift; /* 64 - log2(capacity) */
+    size_t grow_at;
+    uint32_t *docs;   /* [id], id_cap entries */
+    uint64_t *seen;   /* bit per id */
+    size_t id_cap;
+    uint32_t *touched;
+    size_t n_touched, cap_touched;
+    uint32_t *wraps;  /* ids whose count passed 2^32 (once per wrap) */
+    size_t n_wraps, cap_wraps;
+} ng_table;
+
+static inline size_t ng_hash(uint64_t key, unsigned shift)
+{
+    key ^= key >> 31;
+    key *= UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(key >> shift);
+}
+
+/* Zeroed memory for a table of `bytes` (calloc: large blocks come from
+ * fresh, lazily zeroed pages).  Transparent huge pages were tried and made
+ * growth-heavy corpora slower (kernel compaction on fault), see
+ * docs/ngrams.md.  Release with slots_free(p, bytes). */
+static void *slots_alloc(size_t bytes)
+{
+    return calloc(1, bytes);
+}
+
+static void slots_free(void *p, size_t bytes)
+{
+    (void)bytes;
+    free(p);
+}
+
+/* Rehashes t into at least `want` slots (a power of two, >= NG_MIN_CAP). */
+static tifa_status table_rehash(ng_table *t, size_t want)
+{
+    size_t cap = NG_MIN_CAP;
+    while (cap < want)
+        cap *= 2;
+    unsigned bits = 0;
+    while (((size_t)1 << bits) < cap)
+        bits++;
+    ng_slot *slots = slots_alloc(cap * sizeof *slots);
+    if (!slots)
+        return TIFA_ENOMEM;
+    unsigned shift = 64 - bits;
+    size_t mask = cap - 1;
+    if (t->slots) {
+        for (size_t i = 0; i <= t->mask; i++) {
+            ng_slot *s = &t->slots[i];
+            if (!s->key)
+                continue;
+            size_t j = ng_hash(s->key, shift);
+            while (slots[j].key)
+                j = (j + 1) & mask;
+            slots[j] = *s;
+        }
+        slots_free(t->slots, (t->mask + 1) * sizeof *slots);
+    }
+    t->slots = slots;
+    t->mask = mask;
+    t->shift = shift;
+    t->grow_at = cap / 10 * 7; /* load factor 0.7 */
+    return TIFA_OK;
+}
+
+static tifa_status table_grow(ng_table *t)
+{
+    return table_rehash(t, t->mask ? (t->mask + 1) * 2 : NG_MIN_CAP);
+}
+
+/* Makes room for `extra` more entries without growing on the way (bulk
+ * inserts in hash order, as in a merge, would otherwise pile up in the
+ * front of a small table). */
+static tifa_status table_reserve(ng_table *t, size_t extra)
+{
+    size_t need = (t->size + extra) / 7 * 10 + NG_MIN_CAP;
+    if (t->mask && t->mask + 1 >= need)
+        return TIFA_OK;
+    return table_rehash(t, need);
+}
+
+static void table_free(ng_table *t)
+{
+    if (t->slots)
+        slots_free(t->slots, (t->mask + 1) * sizeof *t->slots);
+    free(t->docs);
+    free(t->seen);
+    free(t->touched);
+    free(t->wraps);
+    memset(t, 0, sizeof *t);
+}
+
+/* Grows the per-id arrays to hold id `need`. */
+static __attribute__((noinline)) tifa_status table_grow_ids(ng_table *t, size_t need)
+{
+    size_t cap = t->id_cap ? t->id_cap : 1024;
+    while (cap <= need)
+        cap *= 2;
+    uint32_t *docs = realloc(t->docs, cap * sizeof *docs);
+    if (!docs)
+        return TIFA_ENOMEM;
+    t->docs = docs;
+    memset(docs + t->id_cap, 0, (cap - t->id_cap) * sizeof *docs);
+    uint64_t *seen = realloc(t->seen, cap / 64 * sizeof *seen);
+    if (!seen)
+        return TIFA_ENOMEM;
+    t->seen = seen;
+    memset(seen + t->id_cap / 64, 0, (cap - t->id_cap) / 64 * sizeof *seen);
+    t->id_cap = cap;
+    return TIFA_OK;
+}
+
+static tifa_status push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        uint32_t *g = realloc(*v, c * sizeof *g);
+        if (!g)
+            return TIFA_ENOMEM;
+        *v = g;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+    return TIFA_OK;
+}
+
+/* The full count of a slot (low 32 bits plus recorded wraps). */
+static uint64_t slot_count(const ng_table *t, const ng_slot *s)
+{
+    uint64_t c = s->count;
+    for (size_t i = 0; i < t->n_wraps; i++)
+        c += (uint64_t)(t->wraps[i] == s->id) << 32;
+    return c;
+}
+
+/* Adds count and docs to a slot (merge, load). */
+static tifa_status slot_add(ng_table *t, ng_slot *s, uint64_t count, uint32_t docs)
+{
+    uint64_t v = (uint64_t)s->count + count;
+    s->count = (uint32_t)v;
+    for (uint64_t k = v >> 32; k; k--)
+        if (push_u32(&t->wraps, &t->n_wraps, &t->cap_wraps, s->id) != TIFA_OK)
+            return TIFA_ENOMEM;
+    t->docs[s->id] += docs;
+    return TIFA_OK;
+}
+
+/* End of a document: docs[id]++ for every id it contained. */
+static void table_end_doc(ng_table *t)
+{
+    for (size_t i = 0; i < t->n_touched; i++) {
+        uint32_t id = t->touched[i];
+        t->docs[id]++;
+        t->seen[id >> 6] &= ~(UINT64_C(1) << (id & 63));
+    }
+    t->n_touched = 0;
+}
+
+/* The slot of key, inserted with zero counts when absent; NULL when memory
+ * runs out.  The pointer is valid until the next insertion. */
+static inline ng_slot *table_upsert(ng_table *t, uint64_t key)
+{
+    if (t->size >= t->grow_at && table_grow(t) != TIFA_OK)
+        return NULL;
+    if (t->size + 1 >= t->id_cap && table_grow_ids(t, t->size + 1) != TIFA_OK)
+        return NULL;
+    size_t i = ng_hash(key, t->shift);
+    for (;;) {
+        ng_slot *s = &t->slots[i];
+        if (s->key == key)
+            return s;
+        if (!s->key) {
+            s->key = key;
+            s->id = (uint32_t)++t->size;
+            return s;
+        }
+        i = (i + 1) & t->mask;
+    }
+}
+
+static const ng_slot *table_find(const ng_table *t, uint64_t key)
+{
+    if (!t->size || !key)
+        return NULL;
+    size_t i = ng_hash(key, t->shift);
+    for (;;) {
+        const ng_slot *s = &t->slots[i];
+        if (s->key == key)
+            return s;
+        if (!s->key)
+            return NULL;
+        i = (i + 1) & t->mask;
+    }
+}
+
+/* An array id -> slot (index 0 unused).  Caller frees. */
+static const ng_slot **table_index(const ng_table *t)
+{
+    const ng_slot **idx = calloc(t->size + 1, sizeof *idx);
+    if (!idx)
+        return NULL;
+    for (size_t i = 0; t->size && i <= t->mask; i++)
+        if (t->slots[i].key)
+            idx[t->slots[i].id] = &t->slots[i];
+    return idx;
+}
+
+/* ----------------------------------------------------------- the engine -- */
+
+typedef struct ng_corpus {
+    char *name;
+    uint64_t chars; /* Han characters (doc->chars), the per_10k base */
+    uint64_t docs;
+    ng_table t[2][NG_TABLES]; /* [unit][n] */
+} ng_corpus;
+
+/* A spilled run (memory budget): a temporary file of sorted records. */
+typedef struct ng_run {
+    FILE *file;
+} ng_run;
+
+struct tifa_ngrams {
+    tifa_ngram_options opt;
+    char *stoplist_path;
+    tifa_strmap *stop;     /* stop-listed n-grams (written form) or NULL */
+    uint64_t han[NG_HAN_LIMIT / 64];
+    tifa_strmap *words;    /* word id - 1 -> word */
+    tifa_segmenter *seg;   /* made on the first word-unit document */
+    ng_corpus *corpora;
+    size_t n_corpora;
+    size_t last_corpus;    /* cache of the corpus of the previous document */
+    /* scratch, reused across documents */
+    uint32_t *units;       /* code points / word ids, 0 = break */
+    size_t n_units;
+    uint64_t *keys;        /* keys of the valid windows of one pass */
+    uint32_t *pos;         /* their start positions */
+    uint32_t *ida, *idb;   /* ids of the (n-1)- and n-grams by position */
+    size_t *spans;         /* sentence spans (start, length) pairs */
+    size_t n_spans, cap_spans;
+    /* memory budget */
+    ng_run *runs;
+    size_t n_runs;
+};
+
+static int maxn_of(const tifa_ngrams *ng, int unit)
+{
+    return unit == TIFA_UNIT_CHAR ? ng->opt.char_max : ng->opt.word_max;
+}
+static int minn_of(const tifa_ngrams *ng, int unit)
+{
+    return unit == TIFA_UNIT_CHAR ? ng->opt.char_min : ng->opt.word_min;
+}
+
+static void build_han(uint64_t *han)
+{
+    memset(han, 0, NG_HAN_LIMIT / 8);
+    for (UChar32 c = 0x2E80; c < (UChar32)NG_HAN_LIMIT; c++) {
+        UErrorCode err = U_ZERO_ERROR;
+        if (uscript_getScript(c, &err) == USCRIPT_HAN && U_SUCCESS(err))
+            han[c >> 6] |= UINT64_C(1) << (c & 63);
+    }
+}
+
+static inline bool is_han(const uint64_t *han, uint32_t c)
+{
+    return c < NG_HAN_LIMIT && ((han[c >> 6] >> (c & 63)) & 1);
+}
+
+static tifa_status load_stoplist(tifa_ngrams *ng, const char *path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    tifa_status st = tifa_read_file(path, &data, &len);
+    if (st != TIFA_OK)
+        return st;
+    ng->stop = tifa_strmap_new();
+    if (!ng->stop) {
+        free(data);
+        return TIFA_ENOMEM;
+    }
+    size_t i = 0;
+    if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
+        i = 3;
+    while (i < len) {
+        size_t j = i;
+        while (j < len && data[j] != '\n')
+            j++;
+        size_t a = i, b = j;
+        while (a < b && (data[a] == ' ' || data[a] == '\t'))
+            a++;
+        while (b > a && (data[b - 1] == ' ' || data[b - 1] == '\t' ||
+                         data[b - 1] == '\r'))
+            b--;
+        if (b > a && data[a] != '#') {
+            char *norm = NULL;
+            size_t norm_len = 0;
+            if (tifa_normalize(data + a, b - a, false, &norm, &norm_len) == TIFA_OK) {
+                if (tifa_strmap_intern(ng->stop, norm, norm_len, NULL) == UINT32_MAX)
+                    st = TIFA_ENOMEM;
+                free(norm);
+            } else if (tifa_strmap_intern(ng->stop, data + a, b - a, NULL) == UINT32_MAX) {
+                st = TIFA_ENOMEM;
+            }
+        }
+        i = j + 1;
+    }
+    free(data);
+    return st;
+}
+
+/* A new engine: returns NULL and sets *status on invalid options. The caller
+ * frees it with tifa_ngrams_free. */
+tifa_ngrams *tifa_ngrams_new(const tifa_ngram_options *options,
+                             tifa_status *status)
+{
+    tifa_status dummy;
+    if (!status)
+        status = &dummy;
+    if (!options) {
+        *status = TIFA_EUSAGE;
+        return NULL;
+    }
+    tifa_ngram_options o = *options;
+    if (o.char_max == 0)
+        o.char_min = 0;
+    if (o.word_max == 0)
+        o.word_min = 0;
+    if (o.char_max && o.char_min == 0)
+        o.char_min = 1;
+    if (o.word_max && o.word_min == 0)
+        o.word_min = 1;
+    if (o.char_min < 0 || o.char_max < 0 || o.char_max > NG_CHAR_MAX ||
+        o.char_min > o.char_max || o.word_min < 0 || o.word_max < 0 ||
+        o.word_max > NG_WORD_MAX || o.word_min > o.word_max ||
+        o.min_count < 0 || o.min_docs < 0) {
+        *status = TIFA_EUSAGE;
+        return NULL;
+    }
+    tifa_ngrams *ng = calloc(1, sizeof *ng);
+    if (!ng) {
+        *status = TIFA_ENOMEM;
+        return NULL;
+    }
+    ng->opt = o;
+    ng->opt.stoplist = NULL;
+    ng->words = tifa_strmap_new();
+    if (!ng->words) {
+        tifa_ngrams_free(ng);
+        *status = TIFA_ENOMEM;
+        return NULL;
+    }
+    if (o.stoplist) {
+        ng->stoplist_path = tifa_strdup(o.stoplist);
+        ng->opt.stoplist = ng->stoplist_path;
+        tifa_status st = ng->stoplist_path ? load_stoplist(ng, o.stoplist)
+                                           : TIFA_ENOMEM;
+        if (st != TIFA_OK) {
+            tifa_ngrams_free(ng);
+            *status = st;
+            return NULL;
+        }
+    }
+    build_han(ng->han);
+    *status = TIFA_OK;
+    return ng;
+}
+
+/* A worker with the parent's options (stop list reloaded): caller frees. */
+tifa_ngrams *tifa_ngrams_new_worker(const tifa_ngrams *parent,
+                                    tifa_status *status)
+{
+    if (!parent) {
+        if (status)
+            *status = TIFA_EUSAGE;
+        return NULL;
+    }
+    return tifa_ngrams_new(&parent->opt, status);
+}
+
+static void corpus_clear_tables(ng_corpus *c)
+{
+    for (int u = 0; u < 2; u++)
+        for (int n = 0; n < NG_TABLES; n++)
+            table_free(&c->t[u][n]);
+}
+
+void tifa_ngrams_free(tifa_ngrams *ng)
+{
+    if (!ng)
+        return;
+    for (size_t i = 0; i < ng->n_corpora; i++) {
+        corpus_clear_tables(&ng->corpora[i]);
+        free(ng->corpora[i].name);
+    }
+    free(ng->corpora);
+    for (size_t i = 0; i < ng->n_runs; i++)
+        if (ng->runs[i].file)
+            fclose(ng->runs[i].file);
+    free(ng->runs);
+    tifa_strmap_free(ng->words);
+    tifa_strmap_free(ng->stop);
+    if (ng->seg)
+        tifa_segmenter_free(ng->seg);
+    free(ng->stoplist_path);
+    free(ng->units);
+    free(ng->keys);
+    free(ng->pos);
+    free(ng->ida);
+    free(ng->idb);
+    free(ng->spans);
+    free(ng);
+}
+
+/* The corpus called name, created when absent; NULL on ENOMEM. */
+static ng_corpus *corpus_get(tifa_ngrams *ng, const char *name)
+{
+    if (!name)
+        name = "";
+    if (ng->last_corpus < ng->n_corpora &&
+        !strcmp(ng->corpora[ng->last_corpus].name, name))
+        return &ng->corpora[ng->last_corpus];
+    for (size_t i = 0; i < ng->n_corpora; i++)
+        if (!strcmp(ng->corpora[i].name, name)) {
+            ng->last_corpus = i;
+            return &ng->corpora[i];
+        }
+    ng_corpus *grown = realloc(ng->corpora, (ng->n_corpora + 1) * sizeof *grown);
+    if (!grown)
+        return NULL;
+    ng->corpora = grown;
+    ng_corpus *c = &ng->corpora[ng->n_corpora];
+    memset(c, 0, sizeof *c);
+    c->name = tifa_strdup(name);
+    if (!c->name)
+        return NULL;
+    ng->last_corpus = ng->n_corpora++;
+    return c;
+}
+
+static tifa_status reserve_scratch(tifa_ngrams *ng)
+{
+    if (ng->units)
+        return TIFA_OK;
+    size_t cap = NG_CHUNK + NG_TABLES + 1;
+    ng->units = calloc(cap, sizeof *ng->units);
+    ng->keys = calloc(cap, sizeof *ng->keys);
+    ng->pos = calloc(cap, sizeof *ng->pos);
+    ng->ida = calloc(cap, sizeof *ng->ida);
+    ng->idb = calloc(cap, sizeof *ng->idb);
+    if (!ng->units || !ng->keys || !ng->pos || !ng->ida || !ng->idb)
+        return TIFA_ENOMEM;
+    return TIFA_OK;
+}
+
+/* Upserts the m window keys (all valid) into t, counting each once, and
+ * writes each id to ids[pos[j]] (ids may be NULL).  The slot of the window
+ * NG_PREFETCH ahead is prefetched so the table's memory latency overlaps;
+ * the document-frequency update is branch-free. */
+static tifa_status count_pass(ng_table *t, const uint64_t *keys,
+                              const uint32_t *pos, size_t m, uint32_t *ids)
+{
+    if (!t->slots && table_grow(t) != TIFA_OK)
+        return TIFA_ENOMEM;
+    if (t->n_touched + m > t->cap_touched) {
+        size_t cap = t->cap_touched ? t->cap_touched : 1024;
+        while (cap < t->n_touched + m)
+            cap *= 2;
+        uint32_t *g = realloc(t->touched, cap * sizeof *g);
+        if (!g)
+            return TIFA_ENOMEM;
+        t->touched = g;
+        t->cap_touched = cap;
+    }
+    uint32_t *touched = t->touched;
+    size_t nt = t->n_touched;
+    for (size_t j = 0; j < m; j++) {
+        if (j + NG_PREFETCH < m)
+            __builtin_prefetch(&t->slots[ng_hash(keys[j + NG_PREFETCH], t->shift)], 1, 1);
+        ng_slot *s = table_upsert(t, keys[j]);
+        if (!s) {
+            t->n_touched = nt;
+            return TIFA_ENOMEM;
+        }
+        uint32_t id = s->id;
+        if (__builtin_expect(++s->count == 0, 0) &&
+            push_u32(&t->wraps, &t->n_wraps, &t->cap_wraps, id) != TIFA_OK) {
+            t->n_touched = nt;
+            return TIFA_ENOMEM;
+        }
+        uint64_t *w = &t->seen[id >> 6], bit = UINT64_C(1) << (id & 63);
+        touched[nt] = id;
+        nt += !(*w & bit);
+        *w |= bit;
+        if (ids)
+            ids[pos[j]] = id;
+    }
+    t->n_touched = nt;
+    return TIFA_OK;
+}
+
+/* Counts every window that starts in units[0..m) (units[m..m+maxn) must be
+ * readable; 0 is a break).  Each pass first gathers the keys of the valid
+ * windows (branch-free), then counts them. */
+static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
+                               size_t m)
+{
+    const uint32_t *u = ng->units;
+    uint64_t *keys = ng->keys;
+    uint32_t *pos = ng->pos;
+    uint32_t *prev = ng->ida, *next = ng->idb;
+    int maxn = maxn_of(ng, unit);
+    tifa_status st;
+    ng_table *t = c->t[unit];
+    bool ch = unit == TIFA_UNIT_CHAR;
+    size_t k = 0;
+
+    for (size_t i = 0; i < m; i++) {
+        keys[k] = u[i];
+        k += u[i] != 0;
+    }
+    if ((st = count_pass(&t[1], keys, pos, k, NULL)) != TIFA_OK)
+        return st;
+    if (maxn < 2)
+        return TIFA_OK;
+    unsigned sh = ch ? 21 : 32;
+    k = 0;
+    for (size_t i = 0; i < m; i++) {
+        keys[k] = (uint64_t)u[i] << sh | u[i + 1];
+        pos[k] = (uint32_t)i;
+        k += (u[i] != 0) & (u[i + 1] != 0);
+    }
+    memset(prev, 0, m * sizeof *prev);
+    if ((st = count_pass(&t[2], keys, pos, k, prev)) != TIFA_OK)
+        return st;
+    for (int n = 3; n <= maxn; n++) {
+        k = 0;
+        if (ch && n == 3) {
+            for (size_t i = 0; i < m; i++) {
+                keys[k] = (uint64_t)u[i] << 42 | (uint64_t)u[i + 1] << 21 | u[i + 2];
+                pos[k] = (uint32_t)i;
+                k += (prev[i] != 0) & (u[i + 2] != 0);
+            }
+        } else {
+            for (size_t i = 0; i < m; i++) {
+                keys[k] = (uint64_t)prev[i] << 32 | u[i + n - 1];
+                pos[k] = (uint32_t)i;
+                k += (prev[i] != 0) & (u[i + n - 1] != 0);
+            }
+        }
+        if (n < maxn)
+            memset(next, 0, m * sizeof *next);
+        if ((st = count_pass(&t[n], keys, pos, k, n < maxn ? next : NULL)) != TIFA_OK)
+            return st;
+        uint32_t *tmp = prev;
+        prev = next;
+        next = tmp;
+    }
+    return TIFA_OK;
+}
+
+/* Processes the buffered units: all when final, else all but the last
+ * maxn - 1 (moved to the front, their windows are not complete yet). */
+static tifa_status flush_units(tifa_ngrams *ng, ng_corpus *c, int unit,
+                               bool final)
+{
+    int maxn = maxn_of(ng, unit);
+    size_t keep = final ? 0 : (size_t)(maxn - 1);
+    if (ng->n_units <= keep)
+        return TIFA_OK;
+    size_t m = ng->n_units - keep;
+    memset(ng->units + ng->n_units, 0, NG_TABLES * sizeof *ng->units);
+    tifa_status st = count_units(ng, c, unit, m);
+    memmove(ng->units, ng->units + m, keep * sizeof *ng->units);
+    ng->n_units = keep;
+    return st;
+}
+
+static tifa_status add_chars(tifa_ngrams *ng, ng_corpus *c, const char *text,
+                             size_t len)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    const unsigned char *end = p + len;
+    uint32_t *u = ng->units;
+    size_t n = 0;
+    tifa_status st;
+    ng->n_units = 0;
+    while (p < end) {
+        if (n >= NG_CHUNK) {
+            ng->n_units = n;
+            if ((st = flush_units(ng, c, TIFA_UNIT_CHAR, false)) != TIFA_OK)
+                return st;
+            n = ng->n_units;
+        }
+        unsigned b = *p;
+        uint32_t cp = 0;
+        if (b < 0x80) {
+            p++;
+            while (p < end && *p < 0x80)
+                p++;
+        } else if (b >= 0xE0 && b < 0xF0 && end - p >= 3 &&
+                   (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+            cp = (b & 0x0Fu) << 12 | (p[1] & 0x3Fu) << 6 | (p[2] & 0x3Fu);
+            p += 3;
+        } else if (b >= 0xF0 && b < 0xF5 && end - p >= 4 &&
+                   (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
+                   (p[3] & 0xC0) == 0x80) {
+            cp = (b & 0x07u) << 18 | (p[1] & 0x3Fu) << 12 |
+                 (p[2] & 0x3Fu) << 6 | (p[3] & 0x3Fu);
+            p += 4;
+        } else {
+            p++; /* 2-byte sequences (never Han) and invalid bytes */
+            while (p < end && (*p & 0xC0) == 0x80)
+                p++;
+        }
+        if (cp && is_han(ng->han, cp))
+            u[n++] = cp;
+        else if (n && u[n - 1])
+            u[n++] = 0;
+    }
+    ng->n_units = n;
+    return flush_units(ng, c, TIFA_UNIT_CHAR, true);
+}
+
+/* --- word unit --- */
+
+typedef struct word_ctx {
+    tifa_ngrams *ng;
+    ng_corpus *c;
+    tifa_status st;
+} word_ctx;
+
+static void on_sentence(const char *start, size_t bytes, void *user)
+{
+    word_ctx *w = user;
+    tifa_ngrams *ng = w->ng;
+    if (w->st != TIFA_OK)
+        return;
+    if (ng->n_spans + 2 > ng->cap_spans) {
+        size_t cap = ng->cap_spans ? ng->cap_spans * 2 : 256;
+        size_t *s = realloc(ng->spans, cap * sizeof *s);
+        if (!s) {
+            w->st = TIFA_ENOMEM;
+            return;
+        }
+        ng->spans = s;
+        ng->cap_spans = cap;
+    }
+    ng->spans[ng->n_spans++] = (size_t)(uintptr_t)start;
+    ng->spans[ng->n_spans++] = bytes;
+}
+
+static void push_unit(word_ctx *w, uint32_t id)
+{
+    tifa_ngrams *ng = w->ng;
+    if (w->st != TIFA_OK)
+        return;
+    if (!id && (!ng->n_units || !ng->units[ng->n_units - 1]))
+        return;
+    ng->units[ng->n_units++] = id;
+    if (ng->n_units >= NG_CHUNK)
+        w->st = flush_units(ng, w->c, TIFA_UNIT_WORD, false);
+}
+
+static void on_word(const char *start, size_t bytes, void *user)
+{
+    word_ctx *w = user;
+    if (!start || !bytes) {
+        push_unit(w, 0);
+        return;
+    }
+    uint32_t id = tifa_strmap_intern(w->ng->words, start, bytes, NULL);
+    if (id == UINT32_MAX || id >= UINT32_MAX - 1) {
+        w->st = TIFA_ENOMEM;
+        return;
+    }
+    push_unit(w, id + 1);
+}
+
+static tifa_status add_words(tifa_ngrams *ng, ng_corpus *c, const char *text,
+                             size_t len)
+{
+    tifa_status st;
+    if (!ng->seg) {
+        ng->seg = tifa_segmenter_new(&st);
+        if (!ng->seg)
+            return st != TIFA_OK ? st : TIFA_EINTERNAL;
+    }
+    word_ctx w = { ng, c, TIFA_OK };
+    ng->n_spans = 0;
+    ng->n_units = 0;
+    if ((st = tifa_sentences(ng->seg, text, len, on_sentence, &w)) != TIFA_OK)
+        return st;
+    if (w.st != TIFA_OK)
+        return w.st;
+    for (size_t i = 0; i < ng->n_spans; i += 2) {
+        const char *s = (const char *)(uintptr_t)ng->spans[i];
+        if ((st = tifa_words(ng->seg, s, ng->spans[i + 1], on_word, &w)) != TIFA_OK)
+            return st;
+        push_unit(&w, 0);
+        if (w.st != TIFA_OK)
+            return w.st;
+    }
+    return flush_units(ng, c, TIFA_UNIT_WORD, true);
+}
+
+static tifa_status maybe_spill(tifa_ngrams *ng);
+
+/* Counts one document (duplicates, duplicate_of != NULL, are skipped). */
+tifa_status tifa_ngrams_add_doc(tifa_ngrams *ng, const tifa_doc *doc)
+{
+    if (!ng || !doc)
+        return TIFA_EUSAGE;
+    if (doc->duplicate_of)
+        return TIFA_OK;
+    ng_corpus *c = corpus_get(ng, doc->corpus);
+    if (!c)
+        return TIFA_ENOMEM;
+    tifa_status st = reserve_scratch(ng);
+    if (st != TIFA_OK)
+        return st;
+    c->chars += doc->chars;
+    c->docs++;
+    const char *text = doc->text ? doc->text : "";
+    size_t len = doc->text ? doc->text_len : 0;
+    if (ng->opt.char_max)
+        st = add_chars(ng, c, text, len);
+    if (st == TIFA_OK && ng->opt.word_max)
+        st = add_words(ng, c, text, len);
+    for (int u = 0; u < 2; u++)
+        for (int n = 1; n < NG_TABLES; n++)
+            table_end_doc(&c->t[u][n]);
+    if (st != TIFA_OK)
+        return st;
+    return maybe_spill(ng);
+}
+
+/* ---------------------------------------------------------------- merge -- */
+
+static tifa_status check_compatible(const tifa_ngrams *a, const tifa_ngrams *b)
+{
+    if (a->opt.char_max != b->opt.char_max || a->opt.word_max != b->opt.word_max)
+        return TIFA_EUSAGE;
+    return TIFA_OK;
+}
+
+/* Translates a key of (unit, n) from one engine's ids to another's. */
+static uint64_t translate_key(int unit, int n, uint64_t key,
+                              uint32_t *const *maps, const uint32_t *wmap)
+{
+    uint64_t hi = key >> 32, lo = key & 0xFFFFFFFFu;
+    if (unit == TIFA_UNIT_CHAR) {
+        if (n <= 3)
+            return key;
+        return (uint64_t)maps[n - 1][hi] << 32 | lo;
+    }
+    if (n == 1)
+        return wmap[key];
+    if (n == 2)
+        return (uint64_t)wmap[hi] << 32 | wmap[lo];
+    return (uint64_t)maps[n - 1][hi] << 32 | wmap[lo];
+}
+
+/* Adds the tables of corpus src (ids of engine `from`) to dst; maps and
+ * wmap translate ids. */
+static tifa_status merge_corpus(ng_corpus *dst, const ng_corpus *src,
+                                int unit, int maxn, const uint32_t *wmap)
+{
+    uint32_t *maps[NG_TABLES] = { 0 };
+    tifa_status st = TIFA_OK;
+    for (int n = 1; n <= maxn && st == TIFA_OK; n++) {
+        const ng_table *s = &src->t[unit][n];
+        ng_table *d = &dst->t[unit][n];
+        if (s->size && (st = table_reserve(d, s->size)) != TIFA_OK)
+            break;
+        if (n < maxn) {
+            maps[n] = calloc(s->size + 1, sizeof *maps[n]);
+            if (!maps[n]) {
+                st = TIFA_ENOMEM;
+                break;
+            }
+        }
+        for (size_t i = 0; s->size && i <= s->mask; i++) {
+            const ng_slot *e = &s->slots[i];
+            if (!e->key)
+                continue;
+            ng_slot *o = table_upsert(d, translate_key(unit, n, e->key, maps, wmap));
+            if (!o) {
+                st = TIFA_ENOMEM;
+                break;
+            }
+            if ((st = slot_add(d, o, slot_count(s, e), s->docs[e->id])) != TIFA_OK)
+                break;
+            if (maps[n])
+                maps[n][e->id] = o->id;
+        }
+    }
+    for (int n = 0; n < NG_TABLES; n++)
+        free(maps[n]);
+    return st;
+}
+
+static tifa_status merge_runs(tifa_ngrams *into, tifa_ngrams *from);
+
+static bool corpus_empty(const ng_corpus *c, int unit)
+{
+    for (int n = 0; n < NG_TABLES; n++)
+        if (c->t[unit][n].size)
+            return false;
+    return true;
+}
+
+/* Adds everything `from` counted to `into`.  Exact: counts, document
+ * frequencies and sizes add up.  `from` is consumed (tables and spilled runs
+ * may move to into): free it afterwards. */
+tifa_status tifa_ngrams_merge(tifa_ngrams *into, tifa_ngrams *from)
+{
+    if (!into || !from)
+        return TIFA_EUSAGE;
+    tifa_status st = check_compatible(into, from);
+    if (st != TIFA_OK)
+        return st;
+    size_t nw = tifa_strmap_size(from->words);
+    uint32_t *wmap = calloc(nw + 1, sizeof *wmap);
+    if (!wmap)
+        return TIFA_ENOMEM;
+    bool wmap_identity = true;
+    for (size_t i = 0; i < nw; i++) {
+        size_t len;
+        const char *w = tifa_strmap_key(from->words, (uint32_t)i, &len);
+        uint32_t id = tifa_strmap_intern(into->words, w, len, NULL);
+        if (id == UINT32_MAX) {
+            free(wmap);
+            return TIFA_ENOMEM;
+        }
+        wmap[i + 1] = id + 1;
+        wmap_identity &= id == i;
+    }
+    for (size_t k = 0; k < from->n_corpora && st == TIFA_OK; k++) {
+        ng_corpus *src = &from->corpora[k];
+        ng_corpus *dst = corpus_get(into, src->name);
+        if (!dst) {
+            st = TIFA_ENOMEM;
+            break;
+        }
+        dst->chars += src->chars;
+        dst->docs += src->docs;
+        for (int u = 0; u < 2 && st == TIFA_OK; u++) {
+            if (corpus_empty(dst, u) && (u == TIFA_UNIT_CHAR || wmap_identity)) {
+                /* nothing to add to: take the tables over (ids stay valid) */
+                for (int n = 0; n < NG_TABLES; n++) {
+                    ng_table tmp = dst->t[u][n];
+                    dst->t[u][n] = from->corpora[k].t[u][n];
+                    from->corpora[k].t[u][n] = tmp;
+                }
+                continue;
+            }
+            st = merge_corpus(dst, src, u, maxn_of(into, u), wmap);
+        }
+    }
+    free(wmap);
+    if (st == TIFA_OK)
+        st = merge_runs(into, from);
+    if (st == TIFA_OK)
+        st = maybe_spill(into);
+    return st;
+}
+
+/* --------------------------------------------------- n-gram text and ids -- */
+
+typedef struct ng_index {
+    const ng_slot **idx[2][NG_TABLES]; /* id -> slot, for prefix tables */
+} ng_index;
+
+static void index_free(ng_index *x)
+{
+    for (int u = 0; u < 2; u++)
+        for (int n = 0; n < NG_TABLES; n++)
+            free(x->idx[u][n]);
+    memset(x, 0, sizeof *x);
+}
+
+static tifa_status index_build(ng_index *x, const ng_corpus *c, int maxc, int maxw)
+{
+    memset(x, 0, sizeof *x);
+    for (int n = 3; n < maxc; n++)
+        if (!(x->idx[TIFA_UNIT_CHAR][n] = table_index(&c->t[TIFA_UNIT_CHAR][n])))
+            return TIFA_ENOMEM;
+    for (int n = 2; n < maxw; n++)
+        if (!(x->idx[TIFA_UNIT_WORD][n] = table_index(&c->t[TIFA_UNIT_WORD][n])))
+            return TIFA_ENOMEM;
+    return TIFA_OK;
+}
+
+/* Unpacks a key of (unit, n) into its n units (code points or word ids).
+ * Returns false for a key that refers to an unknown id. */
+static bool key_units(const ng_index *x, const ng_corpus *c, int unit, int n,
+                      uint64_t key, uint32_t *out)
+{
+    if (n == 1) {
+        out[0] = (uint32_t)key;
+        return true;
+    }
+    if (unit == TIFA_UNIT_CHAR && n <= 3) {
+        for (int i = n - 1; i >= 0; i--) {
+            out[i] = (uint32_t)(key & 0x1FFFFF);
+            key >>= 21;
+        }
+        return true;
+    }
+    if (unit == TIFA_UNIT_WORD && n == 2) {
+        out[0] = (uint32_t)(key >> 32);
+        out[1] = (uint32_t)key;
+        return true;
+    }
+    uint32_t hi = (uint32_t)(key >> 32);
+    out[n - 1] = (uint32_t)key;
+    if (!hi || hi > c->t[unit][n - 1].size || !x->idx[unit][n - 1])
+        return false;
+    return key_units(x, c, unit, n - 1, x->idx[unit][n - 1][hi]->key, out);
+}
+
+static tifa_status put_utf8(tifa_buf *b, uint32_t cp)
+{
+    char s[4];
+    size_t k;
+    if (cp < 0x80) {
+        s[0] = (char)cp;
+        k = 1;
+    } else if (cp < 0x800) {
+        s[0] = (char)(0xC0 | cp >> 6);
+        s[1] = (char)(0x80 | (cp & 0x3F));
+        k = 2;
+    } else if (cp < 0x10000) {
+        s[0] = (char)(0xE0 | cp >> 12);
+        s[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        s[2] = (char)(0x80 | (cp & 0x3F));
+        k = 3;
+    } else {
+        s[0] = (char)(0xF0 | cp >> 18);
+        s[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        s[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        s[3] = (char)(0x80 | (cp & 0x3F));
+        k = 4;
+    }
+    return tifa_buf_append(b, s, k);
+}
+
+/* Appends the written form of n units: characters as they are, words
+ * separated by one space. */
+static tifa_status units_text(const tifa_ngrams *ng, int unit, const uint32_t *v,
+                              int n, tifa_buf *b)
+{
+    tifa_status st = TIFA_OK;
+    for (int i = 0; i < n && st == TIFA_OK; i++) {
+        if (unit == TIFA_UNIT_CHAR) {
+            st = put_utf8(b, v[i]);
+        } else {
+            size_t len = 0;
+            if (!v[i] || v[i] > tifa_strmap_size(ng->words))
+                return TIFA_EFORMAT;
+            const char *w = tifa_strmap_key(ng->words, v[i] - 1, &len);
+            if (i)
+                st = tifa_buf_putc(b, ' ');
+            if (st == TIFA_OK)
+                st = tifa_buf_append(b, w, len);
+        }
+    }
+    return st;
+}
+
+/* The slot of the n-gram with units v in corpus c (word ids of ng), or NULL. */
+static const ng_slot *find_units(const ng_corpus *c, int unit, int n,
+                                 const uint32_t *v)
+{
+    if (n == 1)
+        return table_find(&c->t[unit][1], v[0]);
+    uint64_t key;
+    if (unit == TIFA_UNIT_CHAR && n <= 3) {
+        key = 0;
+        for (int i = 0; i < n; i++)
+            key = key << 21 | v[i];
+    } else if (unit == TIFA_UNIT_WORD && n == 2) {
+        key = (uint64_t)v[0] << 32 | v[1];
+    } else {
+        const ng_slot *p = find_units(c, unit, n - 1, v);
+        if (!p)
+            return NULL;
+        key = (uint64_t)p->id << 32 | v[n - 1];
+    }
+    return table_find(&c->t[unit][n], key);
+}
+
+/* ---------------------------------------------------------- save / load -- */
+
+/* Shard format v1 (little-endian; docs/ngrams.md):
+ *   "TIFANGR1" u32 version=1 u32 char_min u32 char_max u32 word_min
+ *   u32 word_max
+ *   u64 n_words, then per word: u32 len, bytes            (word id = index+1)
+ *   u32 n_corpora, then per corpus: u32 len, name, u64 chars, u64 docs,
+ *     for unit char (n = 1..char_max) then word (n = 1..word_max):
+ *       u64 size, then size entries in id order: u64 key, u64 count, u32 docs
+ *   u64 XXH64 (seed 0) of every byte before it.
+ * Keys are those of the engine (ids refer to the entry order of the shard),
+ * so loading reproduces the tables exactly. */
+#define NG_MAGIC "TIFANGR1"
+#define NG_VERSION 1u
+
+static tifa_status put_u32(tifa_buf *b, uint32_t v)
+{
+    unsigned char s[4];
+    for (int i = 0; i < 4; i++)
+        s[i] = (unsigned char)(v >> (8 * i));
+    return tifa_buf_append(b, s, 4);
+}
+static tifa_status put_u64(tifa_buf *b, uint64_t v)
+{
+    unsigned char s[8];
+    for (int i = 0; i < 8; i++)
+        s[i] = (unsigned char)(v >> (8 * i));
+    return tifa_buf_append(b, s, 8);
+}
+
+static tifa_status serialize(const tifa_ngrams *ng, tifa_buf *b)
+{
+    tifa_status st = tifa_buf_append(b, NG_MAGIC, 8);
+    if (st == TIFA_OK) st = put_u32(b, NG_VERSION);
+    if (st == TIFA_OK) st = put_u32(b, (uint32_t)ng->opt.char_min);
+    if (st == TIFA_OK) st = put_u32(b, (uint32_t)ng->opt.char_max);
+    if (st == TIFA_OK) st = put_u32(b, (uint32_t)ng->opt.word_min);
+    if (st == TIFA_OK) st = put_u32(b, (uint32_t)ng->opt.word_max);
+    size_t nw = tifa_strmap_size(ng->words);
+    if (st == TIFA_OK) st = put_u64(b, nw);
+    for (size_t i = 0; i < nw && st == TIFA_OK; i++) {
+        size_t len;
+        const char *w = tifa_strmap_key(ng->words, (uint32_t)i, &len);
+        st = put_u32(b, (uint32_t)len);
+        if (st == TIFA_OK)
+            st = tifa_buf_append(b, w, len);
+    }
+    if (st == TIFA_OK) st = put_u32(b, (uint32_t)ng->n_corpora);
+    for (size_t k = 0; k < ng->n_corpora && st == TIFA_OK; k++) {
+        const ng_corpus *c = &ng->corpora[k];
+        size_t len = strlen(c->name);
+        st = put_u32(b, (uint32_t)len);
+        if (st == TIFA_OK) st = tifa_buf_append(b, c->name, len);
+        if (st == TIFA_OK) st = put_u64(b, c->chars);
+        if (st == TIFA_OK) st = put_u64(b, c->docs);
+        for (int u = 0; u < 2 && st == TIFA_OK; u++) {
+            for (int n = 1; n <= maxn_of(ng, u) && st == TIFA_OK; n++) {
+                const ng_table *t = &c->t[u][n];
+                const ng_slot **idx = table_index(t);
+                if (!idx)
+                    return TIFA_ENOMEM;
+                st = put_u64(b, t->size);
+                for (size_t id = 1; id <= t->size && st == TIFA_OK; id++) {
+                    st = put_u64(b, idx[id]->key);
+                    if (st == TIFA_OK) st = put_u64(b, slot_count(t, idx[id]));
+                    if (st == TIFA_OK) st = put_u32(b, t->docs[id]);
+                }
+                free(idx);
+            }
+        }
+    }
+    if (st == TIFA_OK)
+        st = put_u64(b, XXH64(b->data, b->len, 0));
+    return st;
+}
+
+/* Writes the counted tables as a shard file (atomically). */
+tifa_status tifa_ngrams_save(const tifa_ngrams *ng, const char *path)
+{
+    if (!ng || !path)
+        return TIFA_EUSAGE;
+    if (ng->n_runs)
+        return TIFA_ELIMIT; /* spilled engines are written, not saved */
+    tifa_buf b = { 0 };
+    tifa_status st = serialize(ng, &b);
+    if (st == TIFA_OK)
+        st = tifa_write_file_atomic(path, b.data, b.len);
+    tifa_buf_free(&b);
+    return st;
+}
+
+typedef struct reader {
+    const unsigned char *p, *end;
+    bool bad;
+} reader;
+
+static uint64_t get_n(reader *r, int bytes)
+{
+    if (r->bad || r->end - r->p < bytes) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += bytes;
+    return v;
+}
+
+static const char *get_bytes(reader *r, size_t n)
+{
+    if (r->bad || (size_t)(r->end - r->p) < n) {
+        r->bad = true;
+        return NULL;
+    }
+    const char *s = (const char *)r->p;
+    r->p += n;
+    return s;
+}
+
+/* Checks that a key only refers to ids already loaded. */
+static bool key_valid(const tifa_ngrams *ng, const ng_corpus *c, int unit,
+                      int n, uint64_t key)
+{
+    uint64_t hi = key >> 32, lo = key & 0xFFFFFFFFu;
+    uint64_t nw = tifa_strmap_size(ng->words);
+    if (!key)
+        return false;
+    if (unit == TIFA_UNIT_CHAR) {
+        if (n <= 3) {
+            for (int i = 0; i < n; i++, key >>= 21)
+                if ((key & 0x1FFFFF) == 0)
+                    return false;
+            return key == 0;
+        }
+        return hi && hi <= c->t[unit][n - 1].size && lo && lo < 0x110000;
+    }
+    if (n == 1)
+        return key <= nw;
+    if (n == 2)
+        return hi && hi <= nw && lo && lo <= nw;
+    return hi && hi <= c->t[unit][n - 1].size && lo && lo <= nw;
+}
+
+/* Reads a shard written by tifa_ngrams_save; the caller frees the result.
+ * A damaged file (checksum, truncation, bad ids) gives TIFA_EFORMAT. */
+tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status)
+{
+    tifa_status dummy;
+    if (!status)
+        status = &dummy;
+    char *data = NULL;
+    size_t len = 0;
+    tifa_status st = tifa_read_file(path, &data, &len);
+    if (st != TIFA_OK) {
+        *status = st;
+        return NULL;
+    }
+    tifa_ngrams *ng = NULL;
+    reader r = { (const unsigned char *)data, (const unsigned char *)data + len, false };
+    if (len < 8 + 20 + 8 + 4 + 8 || memcmp(data, NG_MAGIC, 8)) {
+        st = TIFA_EFORMAT;
+        goto out;
+    }
+    reader tail = { (const unsigned char *)data + len - 8,
+                    (const unsigned char *)data + len, false };
+    if (get_n(&tail, 8) != XXH64(data, len - 8, 0)) {
+        st = TIFA_EFORMAT;
+        goto out;
+    }
+    r.end -= 8;
+    r.p += 8;
+    uint32_t version = (uint32_t)get_n(&r, 4);
+    tifa_ngram_options o = { 0 };
+    o.char_min = (int)get_n(&r, 4);
+    o.char_max = (int)get_n(&r, 4);
+    o.word_min = (int)get_n(&r, 4);
+    o.word_max = (int)get_n(&r, 4);
+    if (r.bad || version != NG_VERSION || o.char_max > NG_CHAR_MAX ||
+        o.word_max > NG_WORD_MAX || o.char_min > o.char_max || o.word_min > o.word_max) {
+        st = TIFA_EFORMAT;
+        goto out;
+    }
+    ng = tifa_ngrams_new(&o, &st);
+    if (!ng)
+        goto out;
+    uint64_t nw = get_n(&r, 8);
+    for (uint64_t i = 0; i < nw && !r.bad; i++) {
+        uint32_t wl = (uint32_t)get_n(&r, 4);
+        const char *w = get_bytes(&r, wl);
+        bool fresh = false;
+        if (w && tifa_strmap_intern(ng->words, w, wl, &fresh) != i) {
+            st = fresh ? TIFA_ENOMEM : TIFA_EFORMAT;
+            goto out;
+        }
+    }
+    uint32_t nc = (uint32_t)get_n(&r, 4);
+    for (uint32_t k = 0; k < nc && !r.bad; k++) {
+        uint32_t cl = (uint32_t)get_n(&r, 4);
+        const char *name = get_bytes(&r, cl);
+        if (!name)
+            break;
+        char *cname = tifa_strndup(name, cl);
+        if (!cname) {
+            st = TIFA_ENOMEM;
+            goto out;
+        }
+        size_t before = ng->n_corpora;
+        ng_corpus *c = corpus_get(ng, cname);
+        free(cname);
+        if (!c) {
+            st = TIFA_ENOMEM;
+            goto out;
+        }
+        if (ng->n_corpora == before) { /* duplicate corpus name */
+            st = TIFA_EFORMAT;
+            goto out;
+        }
+        c->chars = get_n(&r, 8);
+        c->docs = get_n(&r, 8);
+        for (int u = 0; u < 2; u++) {
+            for (int n = 1; n <= maxn_of(ng, u) && !r.bad; n++) {
+                uint64_t size = get_n(&r, 8);
+                if (size > (uint64_t)(r.end - r.p) / 20) {
+                    r.bad = true;
+                    break;
+                }
+                ng_table *t = &c->t[u][n];
+                for (uint64_t id = 1; id <= size && !r.bad; id++) {
+                    uint64_t key = get_n(&r, 8);
+                    uint64_t count = get_n(&r, 8);
+                    uint32_t docs = (uint32_t)get_n(&r, 4);
+                    if (r.bad || !key_valid(ng, c, u, n, key)) {
+                        r.bad = true;
+                        break;
+                    }
+                    ng_slot *s = table_upsert(t, key);
+                    if (!s) {
+                        st = TIFA_ENOMEM;
+                        goto out;
+                    }
+                    if (s->id != id) { /* duplicate key */
+                        r.bad = true;
+                        break;
+                    }
+                    if (slot_add(t, s, count, docs) != TIFA_OK) {
+                        st = TIFA_ENOMEM;
+                        goto out;
+                    }
+                }
+            }
+        }
+    }
+    if (r.bad || r.p != r.end)
+        st = TIFA_EFORMAT;
+out:
+    free(data);
+    if (st != TIFA_OK) {
+        tifa_ngrams_free(ng);
+        ng = NULL;
+    }
+    *status = st;
+    return ng;
+}
+
+/* ---------------------------------------------------------- output rows -- */
+
+#define NG_REST "(rest)" /* reference of "each corpus against the rest", as stats/engine.c */
+
+/* One row of ngrams.csv before sorting. */
+typedef struct ng_row {
+    const char *text; /* into the row arena (set after collection) */
+    size_t off, len;
+    uint64_t count, other; /* other: count in all other corpora (keyness b) */
+    uint32_t docs;
+    uint32_t corpus; /* index into the sorted corpus order */
+    uint8_t unit, n;
+} ng_row;
+
+typedef struct ng_rows {
+    ng_row *v;
+    size_t n, cap;
+    tifa_buf arena;
+} ng_rows;
+
+static tifa_status rows_add(ng_rows *r, const ng_row *row, const char *text,
+                            size_t len)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        ng_row *v = realloc(r->v, cap * sizeof *v);
+        if (!v)
+            return TIFA_ENOMEM;
+        r->v = v;
+        r->cap = cap;
+    }
+    ng_row *o = &r->v[r->n++];
+    *o = *row;
+    o->off = r->arena.len;
+    o->len = len;
+    return tifa_buf_append(&r->arena, text, len);
+}
+
+static void rows_free(ng_rows *r)
+{
+    free(r->v);
+    tifa_buf_free(&r->arena);
+    memset(r, 0, sizeof *r);
+}
+
+static int bytes_cmp(const char *a, size_t la, const char *b, size_t lb)
+{
+    int c = memcmp(a, b, la < lb ? la : lb);
+    if (c)
+        return c;
+    return (la > lb) - (la < lb);
+}
+
+static int row_cmp(const void *pa, const void *pb)
+{
+    const ng_row *a = pa, *b = pb;
+    if (a->corpus != b->corpus)
+        return a->corpus < b->corpus ? -1 : 1;
+    if (a->unit != b->unit)
+        return a->unit < b->unit ? -1 : 1;
+    if (a->n != b->n)
+        return a->n < b->n ? -1 : 1;
+    if (a->count != b->count)
+        return a->count > b->count ? -1 : 1;
+    return bytes_cmp(a->text, a->len, b->text, b->len);
+}
+
+/* Whether a counted n-gram is written (filters other than top_k). */
+static bool row_passes(const tifa_ngrams *ng, int unit, int n, uint64_t count,
+                       uint32_t docs, const char *text, size_t len)
+{
+    if (n < minn_of(ng, unit) || n > maxn_of(ng, unit))
+        return false;
+    if (count == 0 || count < (uint64_t)ng->opt.min_count ||
+        docs < (uint64_t)ng->opt.min_docs)
+        return false;
+    if (ng->stop && tifa_strmap_find(ng->stop, text, len) != UINT32_MAX)
+        return false;
+    return true;
+}
+
+/* Sorted order of the corpora by name: order[i] = index of the i-th. */
+static size_t *corpus_order(const tifa_ngrams *ng)
+{
+    size_t *order = malloc((ng->n_corpora + 1) * sizeof *order);
+    if (!order)
+        return NULL;
+    for (size_t i = 0; i < ng->n_corpora; i++) {
+        size_t j = i;
+        while (j > 0 && strcmp(ng->corpora[order[j - 1]].name, ng->corpora[i].name) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    return order;
+}
+
+/* Rows of the in-memory tables, with `other` found by lookups in the other
+ * corpora (only for rows that pass the filters). */
+static tifa_status collect_memory(const tifa_ngrams *ng, const size_t *order,
+                                  bool want_other, ng_rows *rows)
+{
+    tifa_status st = TIFA_OK;
+    tifa_buf text = { 0 };
+    ng_index *xs = calloc(ng->n_corpora + 1, sizeof *xs);
+    if (!xs)
+        return TIFA_ENOMEM;
+    for (size_t k = 0; k < ng->n_corpora && st == TIFA_OK; k++)
+        st = index_build(&xs[k], &ng->corpora[k], ng->opt.char_max, ng->opt.word_max);
+    for (size_t oi = 0; oi < ng->n_corpora && st == TIFA_OK; oi++) {
+        size_t k = order[oi];
+        const ng_corpus *c = &ng->corpora[k];
+        for (int u = 0; u < 2 && st == TIFA_OK; u++) {
+            for (int n = minn_of(ng, u); n >= 1 && n <= maxn_of(ng, u) && st == TIFA_OK; n++) {
+                const ng_table *t = &c->t[u][n];
+                for (size_t i = 0; t->size && i <= t->mask && st == TIFA_OK; i++) {
+                    const ng_slot *s = &t->slots[i];
+                    if (!s->key)
+                        continue;
+                    uint64_t count = slot_count(t, s);
+                    uint32_t docs = t->docs[s->id];
+                    if (count < (uint64_t)ng->opt.min_count || docs < (uint64_t)ng->opt.min_docs)
+                        continue;
+                    uint32_t v[NG_TABLES];
+                    if (!key_units(&xs[k], c, u, n, s->key, v)) {
+                        st = TIFA_EINTERNAL;
+                        break;
+                    }
+                    tifa_buf_clear(&text);
+                    if ((st = units_text(ng, u, v, n, &text)) != TIFA_OK)
+                        break;
+                    const char *tx = text.data ? text.data : "";
+                    if (!row_passes(ng, u, n, count, docs, tx, text.len))
+                        continue;
+                    ng_row row = { 0 };
+                    row.count = count;
+                    row.docs = docs;
+                    row.corpus = (uint32_t)oi;
+                    row.unit = (uint8_t)u;
+                    row.n = (uint8_t)n;
+                    for (size_t j = 0; want_other && j < ng->n_corpora; j++) {
+                        if (j == k)
+                            continue;
+                        const ng_slot *o = find_units(&ng->corpora[j], u, n, v);
+                        if (o)
+                            row.other += slot_count(&ng->corpora[j].t[u][n], o);
+                    }
+                    st = rows_add(rows, &row, tx, text.len);
+                }
+            }
+        }
+    }
+    for (size_t k = 0; k < ng->n_corpora; k++)
+        index_free(&xs[k]);
+    free(xs);
+    tifa_buf_free(&text);
+    return st;
+}
+
+static tifa_status collect_runs(tifa_ngrams *ng, const size_t *order,
+                                ng_rows *rows);
+
+static const char *const NG_HEADER[] = { "corpus", "unit", "n", "ngram", "count",
+                                         "docs", "per_10k", NULL };
+
+/* Writes ngrams.csv (sorted: corpus, unit, n, count desc, code-point order;
+ * top_k per group) and, when keyness is given and there are at least two
+ * corpora, one keyness row per written n-gram: the corpus against the rest. */
+tifa_status tifa_ngrams_write(tifa_ngrams *ng, const char *path,
+                              const tifa_csv_options *csv,
+                              tifa_keyness_table *keyness)
+{
+    if (!ng || !path)
+        return TIFA_EUSAGE;
+    size_t *order = corpus_order(ng);
+    if (!order)
+        return TIFA_ENOMEM;
+    ng_rows rows = { 0 };
+    bool want_other = keyness && ng->n_corpora >= 2;
+    tifa_status st = ng->n_runs ? collect_runs(ng, order, &rows)
+                                : collect_memory(ng, order, want_other, &rows);
+    for (size_t i = 0; i < rows.n; i++)
+        rows.v[i].text = rows.arena.data + rows.v[i].off;
+    if (st == TIFA_OK && rows.n)
+        qsort(rows.v, rows.n, sizeof *rows.v, row_cmp);
+    uint64_t all_chars = 0;
+    for (size_t k = 0; k < ng->n_corpora; k++)
+        all_chars += ng->corpora[k].chars;
+    tifa_csv *out = NULL;
+    if (st == TIFA_OK)
+        out = tifa_csv_open(path, csv, &st);
+    if (out) {
+        tifa_csv_header(out, NG_HEADER);
+        size_t in_group = 0;
+        for (size_t i = 0; i < rows.n && st == TIFA_OK; i++) {
+            const ng_row *r = &rows.v[i];
+            if (i && (r->corpus != rows.v[i - 1].corpus || r->unit != rows.v[i - 1].unit ||
+                      r->n != rows.v[i - 1].n))
+                in_group = 0;
+            if (ng->opt.top_k && in_group >= ng->opt.top_k)
+                continue;
+            in_group++;
+            const ng_corpus *c = &ng->corpora[order[r->corpus]];
+            tifa_csv_str(out, c->name);
+            tifa_csv_str(out, r->unit == TIFA_UNIT_CHAR ? "char" : "word");
+            tifa_csv_int(out, r->n);
+            tifa_csv_strn(out, r->text, r->len);
+            tifa_csv_int(out, (long long)r->count);
+            tifa_csv_int(out, (long long)r->docs);
+            tifa_csv_real(out, c->chars ? (double)r->count * 1e4 / (double)c->chars
+                                        : NAN,
+                          4);
+            tifa_csv_row_end(out);
+            if (want_other) {
+                char *feature = tifa_strndup(r->text, r->len);
+                if (!feature) {
+                    st = TIFA_ENOMEM;
+                    break;
+                }
+                st = tifa_keyness_table_add(
+                    keyness, c->name, NG_REST,
+                    r->unit == TIFA_UNIT_CHAR ? "char_ngram" : "word_ngram", feature,
+                    (double)r->count, (double)r->other, (double)c->chars,
+                    (double)(all_chars - c->chars));
+                free(feature);
+            }
+        }
+        if (st == TIFA_OK)
+            st = tifa_csv_close(out);
+        else
+            tifa_csv_abort(out);
+    }
+    rows_free(&rows);
+    free(order);
+    return st;
+}
+
+/* ------------------------------------------------ memory budget: spills -- */
+
+/* Bytes held by the tables and the word dictionary (an estimate for the
+ * latter). */
+size_t tifa_ngrams_memory(const tifa_ngrams *ng)
+{
+    if (!ng)
+        return 0;
+    size_t bytes = sizeof *ng + tifa_strmap_size(ng->words) * 48;
+    for (size_t k = 0; k < ng->n_corpora; k++)
+        for (int u = 0; u < 2; u++)
+            for (int n = 1; n < NG_TABLES; n++)
+                if (ng->corpora[k].t[u][n].slots) {
+                    const ng_table *t = &ng->corpora[k].t[u][n];
+                    bytes += (t->mask + 1) * sizeof(ng_slot) + t->id_cap * 4 +
+                             t->id_cap / 8 + t->cap_touched * 4;
+                }
+    if (ng->units)
+        bytes += (NG_CHUNK + NG_TABLES + 1) * (4 + 8 + 4 + 4 + 4);
+    return bytes;
+}
+
+/* Distinct n-grams of one (unit, n) summed over corpora (in memory only). */
+size_t tifa_ngrams_distinct(const tifa_ngrams *ng, tifa_unit unit, int n)
+{
+    size_t total = 0;
+    if (!ng || n < 1 || n >= NG_TABLES || (unit != TIFA_UNIT_CHAR && unit != TIFA_UNIT_WORD))
+        return 0;
+    for (size_t k = 0; k < ng->n_corpora; k++)
+        total += ng->corpora[k].t[unit][n].size;
+    return total;
+}
+
+/* Run file records, sorted by (unit, n, text, corpus name):
+ *   u8 unit, u8 n, u32 text_len, text, u32 name_len, name, u64 count, u32 docs
+ * and a final record with unit 0xFF. */
+typedef struct spill_rec {
+    size_t off, len;   /* text in the arena */
+    size_t corpus;     /* index in sorted corpus order */
+    uint64_t count;
+    uint32_t docs;
+} spill_rec;
+
+static int spill_cmp(const void *pa, const void *pb)
+{
+    const spill_rec *a = pa, *b = pb;
+    /* off holds an absolute pointer here (converted before sorting) */
+    int c = bytes_cmp((const char *)(uintptr_t)a->off, a->len,
+                      (const char *)(uintptr_t)b->off, b->len);
+    if (c)
+        return c;
+    return (a->corpus > b->corpus) - (a->corpus < b->corpus);
+}
+
+static tifa_status fput_bytes(FILE *f, const void *p, size_t n)
+{
+    return fwrite(p, 1, n, f) == n ? TIFA_OK : TIFA_EIO;
+}
+static tifa_status fput_u(FILE *f, uint64_t v, int bytes)
+{
+    unsigned char s[8];
+    for (int i = 0; i < bytes; i++)
+        s[i] = (unsigned char)(v >> (8 * i));
+    return fput_bytes(f, s, (size_t)bytes);
+}
+
+/* Writes every table to a new run (temporary file, deleted when closed) and
+ * empties the tables. */
+static tifa_status spill(tifa_ngrams *ng)
+{
+    size_t *order = corpus_order(ng);
+    if (!order)
+        return TIFA_ENOMEM;
+    ng_run *runs = realloc(ng->runs, (ng->n_runs + 1) * sizeof *runs);
+    if (!runs) {
+        free(order);
+        return TIFA_ENOMEM;
+    }
+    ng->runs = runs;
+    FILE *f = tmpfile();
+    if (!f) {
+        free(order);
+        return TIFA_EIO;
+    }
+    ng->runs[ng->n_runs++].file = f;
+    tifa_status st = TIFA_OK;
+    tifa_buf arena = { 0 }, text = { 0 };
+    spill_rec *recs = NULL;
+    for (int u = 0; u < 2 && st == TIFA_OK; u++) {
+        for (int n = 1; n <= maxn_of(ng, u) && st == TIFA_OK; n++) {
+            size_t total = 0, nr = 0;
+            for (size_t k = 0; k < ng->n_corpora; k++)
+                total += ng->corpora[k].t[u][n].size;
+            if (!total)
+                continue;
+            free(recs);
+            recs = malloc(total * sizeof *recs);
+            tifa_buf_clear(&arena);
+            if (!recs) {
+                st = TIFA_ENOMEM;
+                break;
+            }
+            for (size_t oi = 0; oi < ng->n_corpora && st == TIFA_OK; oi++) {
+                const ng_corpus *c = &ng->corpora[order[oi]];
+                ng_index x;
+                if ((st = index_build(&x, c, ng->opt.char_max, ng->opt.word_max)) != TIFA_OK) {
+                    index_free(&x);
+                    break;
+                }
+                const ng_table *t = &c->t[u][n];
+                for (size_t i = 0; t->size && i <= t->mask && st == TIFA_OK; i++) {
+                    const ng_slot *s = &t->slots[i];
+                    if (!s->key)
+                        continue;
+                    uint32_t v[NG_TABLES];
+                    if (!key_units(&x, c, u, n, s->key, v)) {
+                        st = TIFA_EINTERNAL;
+                        break;
+                    }
+                    size_t off = arena.len;
+                    if ((st = units_text(ng, u, v, n, &arena)) != TIFA_OK)
+                        break;
+                    recs[nr++] = (spill_rec){ off, arena.len - off, oi, slot_count(t, s),
+                                              t->docs[s->id] };
+                }
+                index_free(&x);
+            }
+            if (st != TIFA_OK)
+                break;
+            for (size_t i = 0; i < nr; i++)
+                recs[i].off = (size_t)(uintptr_t)(arena.data + recs[i].off);
+            qsort(recs, nr, sizeof *recs, spill_cmp);
+            for (size_t i = 0; i < nr && st == TIFA_OK; i++) {
+                const char *name = ng->corpora[order[recs[i].corpus]].name;
+                size_t nl = strlen(name);
+                st = fput_u(f, (uint64_t)u, 1);
+                if (st == TIFA_OK) st = fput_u(f, (uint64_t)n, 1);
+                if (st == TIFA_OK) st = fput_u(f, recs[i].len, 4);
+                if (st == TIFA_OK) st = fput_bytes(f, (const char *)(uintptr_t)recs[i].off, recs[i].len);
+                if (st == TIFA_OK) st = fput_u(f, nl, 4);
+                if (st == TIFA_OK) st = fput_bytes(f, name, nl);
+                if (st == TIFA_OK) st = fput_u(f, recs[i].count, 8);
+                if (st == TIFA_OK) st = fput_u(f, recs[i].docs, 4);
+            }
+        }
+    }
+    if (st == TIFA_OK)
+        st = fput_u(f, 0xFF, 1);
+    if (st == TIFA_OK && fflush(f) != 0)
+        st = TIFA_EIO;
+    free(recs);
+    tifa_buf_free(&arena);
+    tifa_buf_free(&text);
+    free(order);
+    if (st == TIFA_OK) {
+        for (size_t k = 0; k < ng->n_corpora; k++)
+            corpus_clear_tables(&ng->corpora[k]);
+        rewind(f);
+    }
+    return st;
+}
+
+/* Spills when a budget is set and the tables hold more than half of it (the
+ * other half is for the sort of the spill and for table doubling). */
+static tifa_status maybe_spill(tifa_ngrams *ng)
+{
+    if (!ng->opt.memory_budget || tifa_ngrams_memory(ng) <= ng->opt.memory_budget / 2)
+        return TIFA_OK;
+    return spill(ng);
+}
+
+static tifa_status merge_runs(tifa_ngrams *into, tifa_ngrams *from)
+{
+    if (!from->n_runs)
+        return TIFA_OK;
+    ng_run *runs = realloc(into->runs, (into->n_runs + from->n_runs) * sizeof *runs);
+    if (!runs)
+        return TIFA_ENOMEM;
+    into->runs = runs;
+    memcpy(into->runs + into->n_runs, from->runs, from->n_runs * sizeof *runs);
+    into->n_runs += from->n_runs;
+    free(from->runs);
+    from->runs = NULL;
+    from->n_runs = 0;
+    return TIFA_OK;
+}
+
+/* The head record of a run being merged. */
+typedef struct run_head {
+    FILE *f;
+    bool done;
+    int unit, n;
+    tifa_buf text, name;
+    uint64_t count;
+    uint32_t docs;
+} run_head;
+
+static bool fget_u(FILE *f, int bytes, uint64_t *v)
+{
+    unsigned char s[8];
+    if (fread(s, 1, (size_t)bytes, f) != (size_t)bytes)
+        return false;
+    *v = 0;
+    for (int i = 0; i < bytes; i++)
+        *v |= (uint64_t)s[i] << (8 * i);
+    return true;
+}
+
+static bool fget_str(FILE *f, tifa_buf *b)
+{
+    uint64_t len;
+    if (!fget_u(f, 4, &len))
+        return false;
+    tifa_buf_clear(b);
+    if (tifa_buf_reserve(b, len + 1) != TIFA_OK)
+        return false;
+    if (len && fread(b->data, 1, len, f) != len)
+        return false;
+    b->len = len;
+    b->data[len] = '\0';
+    return true;
+}
+
+static tifa_status head_next(run_head *h)
+{
+    uint64_t u, n, count, docs;
+    if (!fget_u(h->f, 1, &u))
+        return TIFA_EIO;
+    if (u == 0xFF) {
+        h->done = true;
+        return TIFA_OK;
+    }
+    if (!fget_u(h->f, 1, &n) || !fget_str(h->f, &h->text) || !fget_str(h->f, &h->name) ||
+        !fget_u(h->f, 8, &count) || !fget_u(h->f, 4, &docs))
+        return TIFA_EIO;
+    h->unit = (int)u;
+    h->n = (int)n;
+    h->count = count;
+    h->docs = (uint32_t)docs;
+    return TIFA_OK;
+}
+
+/* Order of run heads: (unit, n, text, corpus name); done heads last. */
+static int head_cmp(const run_head *a, const run_head *b)
+{
+    if (a->done || b->done)
+        return (int)a->done - (int)b->done;
+    if (a->unit != b->unit)
+        return a->unit < b->unit ? -1 : 1;
+    if (a->n != b->n)
+        return a->n < b->n ? -1 : 1;
+    int c = bytes_cmp(a->text.data ? a->text.data : "", a->text.len,
+                      b->text.data ? b->text.data : "", b->text.len);
+    if (c)
+        return c;
+    return strcmp(a->name.data ? a->name.data : "", b->name.data ? b->name.data : "");
+}
+
+/* Collects the rows of a spilled engine: the current tables become one more
+ * run, then the runs are merged (k-way, sorted), equal records summed, and
+ * the rows passing the filters kept; only those are held in memory. */
+static tifa_status collect_runs(tifa_ngrams *ng, const size_t *order,
+                                ng_rows *rows)
+{
+    tifa_status st = spill(ng);
+    if (st != TIFA_OK)
+        return st;
+    size_t k = ng->n_runs;
+    run_head *h = calloc(k, sizeof *h);
+    uint64_t *per = calloc(ng->n_corpora + 1, sizeof *per);
+    uint32_t *perd = calloc(ng->n_corpora + 1, sizeof *perd);
+    size_t *rank = calloc(ng->n_corpora + 1, sizeof *rank);
+    tifa_buf cur = { 0 };
+    if (!h || !per || !perd || !rank) {
+        st = TIFA_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < ng->n_corpora; i++)
+        rank[order[i]] = i;
+    for (size_t i = 0; i < k && st == TIFA_OK; i++) {
+        h[i].f = ng->runs[i].file;
+        rewind(h[i].f);
+        st = head_next(&h[i]);
+    }
+    while (st == TIFA_OK) {
+        size_t best = 0;
+        for (size_t i = 1; i < k; i++)
+            if (head_cmp(&h[i], &h[best]) < 0)
+                best = i;
+        if (!k || h[best].done)
+            break;
+        /* one (unit, n, text): gather every corpus */
+        int unit = h[best].unit, n = h[best].n;
+        tifa_buf_clear(&cur);
+        if ((st = tifa_buf_append(&cur, h[best].text.data, h[best].text.len)) != TIFA_OK)
+            break;
+        memset(per, 0, ng->n_corpora * sizeof *per);
+        memset(perd, 0, ng->n_corpora * sizeof *perd);
+        uint64_t total = 0;
+        for (;;) {
+            best = 0;
+            for (size_t i = 1; i < k; i++)
+                if (head_cmp(&h[i], &h[best]) < 0)
+                    best = i;
+            run_head *b = &h[best];
+            if (b->done || b->unit != unit || b->n != n ||
+                bytes_cmp(b->text.data, b->text.len, cur.data, cur.len))
+                break;
+            size_t ci = 0;
+            while (ci < ng->n_corpora && strcmp(ng->corpora[ci].name, b->name.data))
+                ci++;
+            if (ci == ng->n_corpora) {
+                st = TIFA_EINTERNAL;
+                break;
+            }
+            per[ci] += b->count;
+            perd[ci] += b->docs;
+            total += b->count;
+            if ((st = head_next(b)) != TIFA_OK)
+                break;
+        }
+        for (size_t ci = 0; ci < ng->n_corpora && st == TIFA_OK; ci++) {
+            if (!row_passes(ng, unit, n, per[ci], perd[ci], cur.data, cur.len))
+                continue;
+            ng_row row = { 0 };
+            row.count = per[ci];
+            row.docs = perd[ci];
+            row.other = total - per[ci];
+            row.corpus = (uint32_t)rank[ci];
+            row.unit = (uint8_t)unit;
+            row.n = (uint8_t)n;
+            st = rows_add(rows, &row, cur.data, cur.len);
+            if (st == TIFA_OK && ng->opt.memory_budget &&
+                rows->cap * sizeof(ng_row) + rows->arena.cap > ng->opt.memory_budget)
+                st = TIFA_ELIMIT; /* the rows to write alone exceed the budget */
+        }
+    }
+out:
+    for (size_t i = 0; h && i < k; i++) {
+        tifa_buf_free(&h[i].text);
+        tifa_buf_free(&h[i].name);
+    }
+    free(h);
+    free(per);
+    free(perd);
+    free(rank);
+    tifa_buf_free(&cur);
+    return st;
+}
+
+tifa_status tifa_ngrams_set_filters(tifa_ngrams *ng,
+                                    const tifa_ngram_options *options)
+{
+    if (!ng || !options)
+        return TIFA_EUSAGE;
+    tifa_ngram_options o = *options;
+    if (o.char_max && o.char_min == 0)
+        o.char_min = 1;
+    if (o.word_max && o.word_min == 0)
+        o.word_min = 1;
+    if (o.char_max != ng->opt.char_max || o.word_max != ng->opt.word_max ||
+        (o.char_max && (o.char_min < 1 || o.char_min > o.char_max)) ||
+        (o.word_max && (o.word_min < 1 || o.word_min > o.word_max)) ||
+        o.min_count < 0 || o.min_docs < 0)
+        return TIFA_EUSAGE;
+    tifa_strmap *old_stop = ng->stop;
+    char *old_path = ng->stoplist_path;
+    ng->stop = NULL;
+    ng->stoplist_path = NULL;
+    if (o.stoplist) {
+        ng->stoplist_path = tifa_strdup(o.stoplist);
+        tifa_status st = ng->stoplist_path ? load_stoplist(ng, o.stoplist) : TIFA_ENOMEM;
+        if (st != TIFA_OK) {
+            tifa_strmap_free(ng->stop);
+            free(ng->stoplist_path);
+            ng->stop = old_stop;
+            ng->stoplist_path = old_path;
+            return st;
+        }
+    }
+    tifa_strmap_free(old_stop);
+    free(old_path);
+    o.stoplist = ng->stoplist_path;
+    ng->opt = o;
+    return TIFA_OK;
+}

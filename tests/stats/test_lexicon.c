@@ -1,0 +1,176 @@
+/*
+ * test_lexicon.c — `total` counts (SPEC §4: non-overlapping occurrences of
+ * each string, scanning left to right) through the Aho–Corasick automaton,
+ * against a naive per-string count written here (the str.count rule), on
+ * random texts over a three-character alphabet where overlaps and shared
+ * prefixes/suffixes are everywhere; plus hand cases; plus KWIC rows.
+ */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stats.h"
+#include "stats_internal.h"
+
+/* naive: non-overlapping occurrences, left to right */
+static size_t naive_count(const char *text, const char *pat)
+{
+    size_t n = 0, lp = strlen(pat);
+    const char *p = text;
+    while ((p = strstr(p, pat)) != NULL) {
+        n++;
+        p += lp;
+    }
+    return n;
+}
+
+typedef struct occ {
+    const size_t *lens;
+    size_t *cnt, *next;
+} occ;
+
+/* the engine's rule, restated for the automaton alone */
+static void on_occ(uint32_t id, size_t end, void *user)
+{
+    occ *o = user;
+    size_t start = end - o->lens[id];
+    if (start >= o->next[id]) {
+        o->cnt[id]++;
+        o->next[id] = end;
+    }
+}
+
+static void test_ac_random(void **state)
+{
+    (void)state;
+    const char *alpha[] = {"哈", "嘿", "呵"};
+    srand(12345);
+    enum { NP = 300, TEXT = 3000 };
+    char *pats[NP];
+    size_t lens[NP];
+    for (size_t i = 0; i < NP; i++) {
+        size_t len = 1 + (size_t)rand() % 5;
+        pats[i] = calloc(len * 3 + 1, 1);
+        for (size_t k = 0; k < len; k++)
+            strcat(pats[i], alpha[rand() % 3]);
+        lens[i] = strlen(pats[i]);
+    }
+    char *text = calloc(TEXT * 3 + 1, 1);
+    for (size_t k = 0; k < TEXT; k++)
+        strcat(text, alpha[rand() % 3]);
+    tifa_status st;
+    tifa_ac *ac = tifa_ac_new((const char *const *)pats, lens, NP, &st);
+    assert_non_null(ac);
+    size_t cnt[NP] = {0}, next[NP] = {0};
+    occ o = {lens, cnt, next};
+    tifa_ac_scan(ac, text, strlen(text), on_occ, &o);
+    for (size_t i = 0; i < NP; i++) {
+        /* duplicates among the random strings map to the first id */
+        size_t first = i;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(pats[j], pats[i])) {
+                first = j;
+                break;
+            }
+        if (first != i)
+            continue;
+        assert_int_equal(cnt[i], naive_count(text, pats[i]));
+    }
+    tifa_ac_free(ac);
+    for (size_t i = 0; i < NP; i++)
+        free(pats[i]);
+    free(text);
+}
+
+static void test_ac_hand(void **state)
+{
+    (void)state;
+    const char *pats[] = {"哈哈", "最后一公里", "一公里", "公", ""};
+    size_t lens[5];
+    for (size_t i = 0; i < 5; i++)
+        lens[i] = strlen(pats[i]);
+    tifa_status st;
+    tifa_ac *ac = tifa_ac_new(pats, lens, 5, &st);
+    assert_non_null(ac);
+    size_t cnt[5] = {0}, next[5] = {0};
+    occ o = {lens, cnt, next};
+    const char *text = "哈哈哈哈哈,打通最后一公里,一公里";
+    tifa_ac_scan(ac, text, strlen(text), on_occ, &o);
+    assert_int_equal(cnt[0], 2); /* 哈哈|哈哈|哈 */
+    assert_int_equal(cnt[1], 1);
+    assert_int_equal(cnt[2], 2); /* inside 最后一公里 too */
+    assert_int_equal(cnt[3], 2);
+    assert_int_equal(cnt[4], 0); /* empty strings never match */
+    tifa_ac_free(ac);
+    /* an empty automaton */
+    ac = tifa_ac_new(pats, lens, 0, &st);
+    assert_non_null(ac);
+    tifa_ac_scan(ac, text, strlen(text), on_occ, &o);
+    tifa_ac_free(ac);
+}
+
+/* ------------------------------------------------------------------ KWIC -- */
+
+static void test_kwic(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/tifa-test-kwic-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/k.csv", dir);
+    tifa_doc doc;
+    memset(&doc, 0, sizeof doc);
+    doc.doc_id = "d1";
+    doc.text = "甲乙丙零距离丁戊\n己零距离";
+    doc.text_len = strlen(doc.text);
+    tifa_diag *diag = tifa_diag_new();
+    tifa_status st;
+    tifa_csv_options csv = {false, NULL};
+    tifa_csv *out = tifa_csv_open(path, &csv, &st);
+    tifa_kwic *k = tifa_kwic_new("零距离", false, 2, diag, &st);
+    assert_non_null(k);
+    assert_int_equal(tifa_kwic_doc(k, &doc, out), TIFA_OK);
+    tifa_kwic_free(k);
+    k = tifa_kwic_new("零\\p{Han}{2}", true, 3, diag, &st);
+    assert_non_null(k);
+    assert_int_equal(tifa_kwic_doc(k, &doc, out), TIFA_OK);
+    tifa_kwic_free(k);
+    assert_int_equal(tifa_csv_close(out), TIFA_OK);
+    char *data;
+    size_t len;
+    assert_int_equal(tifa_read_file(path, &data, &len), TIFA_OK);
+    /* width 2 then width 3 characters; the line break counts as one and
+     * shows as a space (the CSV writer quotes fields with outer blanks) */
+    assert_string_equal(data, "d1,乙丙,零距离,丁戊\r\n"
+                              "d1,\" 己\",零距离,\r\n"
+                              "d1,甲乙丙,零距离,\"丁戊 \"\r\n"
+                              "d1,戊 己,零距离,\r\n");
+    free(data);
+    /* an invalid regex is refused with ICU's message */
+    assert_null(tifa_kwic_new("零(", true, 3, diag, &st));
+    assert_int_equal(st, TIFA_EPATTERN);
+    const tifa_diag_entry *e = tifa_diag_get(diag, tifa_diag_size(diag) - 1);
+    assert_non_null(strstr(e->message, "U_REGEX_MISMATCHED_PAREN"));
+    tifa_diag_free(diag);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ac_random),
+        cmocka_unit_test(test_ac_hand),
+        cmocka_unit_test(test_kwic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
