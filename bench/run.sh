@@ -16,9 +16,11 @@
 #        bench/peers/counter_chars.py  (Python Counter, char 1-4-grams)
 #        bench/peers/jieba_words.py    (jieba + Counter, word 1-3-grams)
 #      every run under /usr/bin/time -v (wall time, peak RSS);
-#   4. writes bench/results/results.tsv (every run), bench/results/summary.md
-#      (medians, MB/s, ratios, speed-up, peak RSS, distinct n-grams) and
-#      prints the summary.  Raw logs go to bench/results/raw/ (gitignored).
+#   4. checks (untimed) that ngrams.csv is byte-identical for --threads 1 and
+#      2 and for one run against `tifa merge` of two shards;
+#   5. writes bench/results/results.tsv (every run), bench/results/summary.md
+#      (medians, MB/s, ratios, speed-up, peak RSS, distinct n-grams, checks)
+#      and prints the summary.  Raw logs go to bench/results/raw/ (gitignored).
 #
 # --keep-duplicates: the repeated corpus consists of exact duplicates, which
 # tifa by default does not count; the peers count everything, so tifa must too.
@@ -150,6 +152,36 @@ for r in $(seq "$RUNS"); do
 done
 echo "load at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RES/machine.txt"
 
-# distinct n-grams of the tifa runs, from the engine (same corpus, same n)
-$PY "$HERE/summarize.py" "$TSV" "$RES/machine.txt" >"$RES/summary.md"
+# ------------------------------------------- determinism and shard checks --
+# Untimed: ngrams.csv must be byte-identical for --threads 1 and 2, and a
+# `tifa merge` of two shards (the corpus split in two halves) must equal the
+# one run.  Results go into checks.txt.
+GOV=$WORK/gov-${GOV_MB}M.jsonl
+CHK=$WORK/checks
+rm -rf "$CHK" && mkdir -p "$CHK"
+COMMON="--format jsonl --keep-duplicates --no-charts --quiet --ngrams 1-4 --unit char"
+"$TIFA" count $COMMON --threads 1 -o "$CHK/t1" "$GOV"
+"$TIFA" count $COMMON --threads 2 -o "$CHK/t2" "$GOV"
+half=$(($(wc -l <"$GOV") / 2))
+head -n "$half" "$GOV" >"$CHK/a.jsonl"
+tail -n +"$((half + 1))" "$GOV" >"$CHK/b.jsonl"
+"$TIFA" count $COMMON --threads 2 --save-shard "$CHK/a.shard" -o "$CHK/a" "$CHK/a.jsonl"
+"$TIFA" count $COMMON --threads 2 --save-shard "$CHK/b.shard" -o "$CHK/b" "$CHK/b.jsonl"
+"$TIFA" merge -o "$CHK/m" "$CHK/a.shard" "$CHK/b.shard"
+{
+    echo "ngrams.csv rows: $(($(wc -l <"$CHK/t1/ngrams.csv") - 1)), sha256 $(sha256sum <"$CHK/t1/ngrams.csv" | cut -c1-16)"
+    if cmp -s "$CHK/t1/ngrams.csv" "$CHK/t2/ngrams.csv"; then
+        echo "threads 1 vs 2: byte-identical"
+    else
+        echo "threads 1 vs 2: DIFFERENT"
+    fi
+    if cmp -s "$CHK/t1/ngrams.csv" "$CHK/m/ngrams.csv"; then
+        echo "one run vs merge of two shards: byte-identical"
+    else
+        echo "one run vs merge of two shards: DIFFERENT"
+    fi
+} >"$RES/checks.txt"
+rm -f "$CHK/a.jsonl" "$CHK/b.jsonl"
+
+$PY "$HERE/summarize.py" "$TSV" "$RES/machine.txt" "$RES/checks.txt" >"$RES/summary.md"
 cat "$RES/summary.md"

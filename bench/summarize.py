@@ -8,7 +8,7 @@ runs on 100 MB), the ratio of tifa to the peer of the same unit on the same
 kind of corpus, tifa's speed-up from 1 to 2 threads, peak RSS, distinct
 n-grams, and bytes of peak RSS per distinct n-gram for the streaming engine
 runs (the bounded-memory check: 1 GB against 100 MB).
-Usage: summarize.py results.tsv machine.txt
+Usage: summarize.py results.tsv machine.txt [checks.txt]
 """
 import csv
 import statistics
@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 
 
-def main(tsv, machine):
+def main(tsv, machine, checks=None):
     runs = defaultdict(list)
     with open(tsv, newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
@@ -77,7 +77,10 @@ def main(tsv, machine):
           "corpus; MB/s is size-normalised.  × peer: tifa MB/s over the peer's MB/s "
           "for the same unit on the same corpus family.\n")
     print("\n".join(out))
+    if checks:
+        with open(checks) as f:
+            print("\nChecks (govreports, char 1-4):\n\n```\n" + f.read().strip() + "\n```")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

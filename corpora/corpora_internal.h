@@ -8,13 +8,15 @@
  *   decode.c     charset detection (ICU ucsdet + strict validation) and a
  *                streaming decoder to UTF-8 with LF line ends;
  *   forum.c      Discuz!-style thread dumps -> post / reply documents;
- *   records.c    JSONL (jansson) and CSV/TSV records -> documents;
- *   separated.c  plain text and regex-separated multi-document text;
+ *   records.c    JSONL (json-c) and CSV/TSV records -> documents;
  *   clean.c      boilerplate lists (data/boilerplate/ lists) and date parsing;
  *   normalize.c  NFKC (fast path + ICU for the rare stretches), Hant-Hans;
  *   segment.c    Han counting, Han runs, ICU sentence and word break;
  *   dedup.c      exact and near-duplicate (one-permutation MinHash + LSH);
- *   loader.c     the tifa_loader that strings the stages together.
+ *   loader.c     the tifa_loader that strings the stages together and
+ *                streams every format (plain and regex-separated text are
+ *                cut there; records and forum threads via the files above);
+ *   doc.c, options.c  the tifa_doc record, enum names, option defaults.
  * Everything here is internal: names start with tifa_ and end in _i or live
  * in structs that corpora.h does not expose.
  */
@@ -70,6 +72,11 @@ tifa_status tifa_buf_put_cp_i(tifa_buf *buf, uint32_t c);
  * uses a fast exact path first); for tests. */
 size_t tifa_count_sentences_icu_i(tifa_segmenter *seg, const char *utf8,
                                   size_t n);
+
+/* Han characters and sentences of a text in one pass (what the loader
+ * stores in tifa_doc.chars and .sentences). */
+void tifa_text_counts_i(tifa_segmenter *seg, const char *utf8, size_t n,
+                        size_t *chars, size_t *sentences);
 
 /* Is c Script=Han (Unicode 15, as ICU 72)? */
 bool tifa_is_han_i(uint32_t c);
@@ -173,15 +180,33 @@ tifa_status tifa_doc_add_field_i(tifa_doc *doc, const char *key,
  * (ownership passes to the callee). */
 typedef tifa_status (*tifa_emit_fn)(tifa_doc *doc, void *user);
 
-/* Forum dumps: text is the whole decoded, normalised file. */
+/* Forum dumps: text is decoded, normalised; a file or a slice of one that
+ * starts at a thread's title line (line_base/thread_base number it). */
 typedef struct tifa_forum_ctx {
     const char *path;
     tifa_boilerplate *bp;
     tifa_diag *diag;
     bool include_replies;
+    size_t line_base;     /* lines of the file before this text */
+    size_t thread_base;   /* threads of the file before this text */
+    size_t *threads_out;  /* receives the number of threads in this text */
 } tifa_forum_ctx;
 tifa_status tifa_forum_split_i(const tifa_forum_ctx *ctx, const char *text,
                                size_t n, tifa_emit_fn emit, void *user);
+/* Streaming: finds thread starts in a growing text one at a time, so a
+ * crawl file is processed thread by thread.  sc starts zeroed; scanned
+ * (and prev_a/prev_b) are byte offsets into text (the caller shifts them
+ * when it drops text).  *found reports a
+ * start at byte *start (its line already examined). */
+typedef struct tifa_forum_scan {
+    size_t scanned;
+    bool seen_text;
+    size_t prev_a, prev_b; /* the previous non-empty line */
+} tifa_forum_scan;
+tifa_status tifa_forum_scan_i(const tifa_forum_ctx *ctx, tifa_forum_scan *sc,
+                              const char *text, size_t n, bool final,
+                              size_t *start, bool *found);
+
 /* Does this text look like a forum dump (thread title + furniture, or post
  * headers)? */
 bool tifa_forum_sniff_i(const char *text, size_t n);
@@ -195,10 +220,16 @@ tifa_status tifa_paragraphs_i(const char *text, size_t n, tifa_buf *out);
 typedef struct tifa_dedup tifa_dedup;
 tifa_dedup *tifa_dedup_new_i(double threshold); /* free: _free_i */
 void tifa_dedup_free_i(tifa_dedup *dd);
-/* Registers a document; when it duplicates an earlier one, *first receives
- * that one's doc_id (borrowed from dd) and *similarity the estimate. */
+/* Registers a document (with its counts); when it duplicates an earlier
+ * one, *first receives that one's doc_id (borrowed from dd) and
+ * *similarity the estimate, and nothing is registered. */
 tifa_status tifa_dedup_add_i(tifa_dedup *dd, const char *doc_id,
-                             const char *text, size_t n, const char **first,
+                             const char *text, size_t n, size_t chars,
+                             size_t sentences, const char **first,
                              double *similarity);
+/* Is the text an exact copy of a registered document?  Then *first gets
+ * its doc_id (borrowed) and its counts. */
+bool tifa_dedup_exact_i(const tifa_dedup *dd, const char *text, size_t n,
+                        const char **first, size_t *chars, size_t *sentences);
 
 #endif /* TIFA_CORPORA_INTERNAL_H */

@@ -98,10 +98,16 @@ size_t tifa_utf8_valid_prefix_i(const char *str, size_t n)
             i++;
             continue;
         }
-        /* The common CJK case: E4..E9 followed by two continuation bytes. */
-        if (c >= 0xE1 && c <= 0xEC && i + 2 < n &&
-            (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80) {
+        /* The common CJK case: a 3-byte sequence whose lead is not E0 or ED
+         * (the only leads with a narrower second-byte range). Loop over runs
+         * of them without going back to the ASCII test. */
+        while (i + 2 < n && (unsigned)(s[i] - 0xE1) <= 0x0E && s[i] != 0xED &&
+               (s[i + 1] & 0xC0) == 0x80 && (s[i + 2] & 0xC0) == 0x80)
             i += 3;
+        if (i >= n) break;
+        c = s[i];
+        if (c < 0x80) {
+            i++;
             continue;
         }
         int maximal;
@@ -373,10 +379,10 @@ static void report(tifa_decoder *d, long long off, size_t nbytes,
     if (d->strict && d->failed == TIFA_OK) d->failed = TIFA_EENCODING;
     if (d->errors <= TIFA_DECODE_REPORT_LIMIT || d->strict) {
         char hex[16] = "";
-        size_t k = nbytes > 4 ? 4 : nbytes;
+        size_t k = nbytes > 4 ? 4 : nbytes, pos = 0;
         for (size_t j = 0; j < k && bytes; j++)
-            snprintf(hex + 3 * j, sizeof hex - 3 * j, "%s%02X", j ? " " : "",
-                     bytes[j]);
+            pos += (size_t)snprintf(hex + pos, sizeof hex - pos, "%s%02X",
+                                    j ? " " : "", bytes[j]);
         tifa_diag_add(d->diag, d->strict ? TIFA_ERROR : TIFA_WARNING,
                       TIFA_EENCODING, d->file, 0, off,
                       "undecodable byte sequence [%s] at byte %lld%s", hex,

@@ -9,8 +9,10 @@
  * character rather than one per character and permutation.  Candidates are
  * found by LSH banding (16 bands of 8 bins: a pair at Jaccard 0.9 shares a
  * band with probability > 0.999, a pair at 0.5 with about 0.06) and
- * confirmed by the fraction of equal bins >= the threshold.  Only first
- * copies are registered; per document the memory is its id, 512 bytes of
+ * confirmed by the fraction of equal bins >= the threshold.  An exact
+ * duplicate also inherits the first copy's Han and sentence counts, so the
+ * loader need not count it again (the benchmark corpus is mostly repeats).
+ * Only first copies are registered; per document the memory is its id, 512 bytes of
  * sketch and 16 bucket entries — never the text.
  */
 #include "corpora_internal.h"
@@ -97,6 +99,7 @@ struct tifa_dedup {
     uint32_t *entry_doc; /* entry -> document */
     size_t entries, entries_cap;
     char **ids;          /* registered documents */
+    size_t *counts;      /* 2 per registered document: chars, sentences */
     uint32_t *sketch;    /* K per registered document (UINT32_MAX: none) */
     size_t docs, docs_cap;
 };
@@ -119,6 +122,7 @@ void tifa_dedup_free_i(tifa_dedup *dd)
     free(dd->entry_doc);
     for (size_t i = 0; i < dd->docs; i++) free(dd->ids[i]);
     free(dd->ids);
+    free(dd->counts);
     free(dd->sketch);
     free(dd);
 }
@@ -182,13 +186,17 @@ static bool sketch(const char *text, size_t n, uint32_t *sig)
 }
 
 static tifa_status register_doc(tifa_dedup *dd, const char *doc_id,
-                                const uint32_t *sig, uint32_t *index)
+                                const uint32_t *sig, size_t chars,
+                                size_t sentences, uint32_t *index)
 {
     if (dd->docs == dd->docs_cap) {
         size_t cap = dd->docs_cap ? dd->docs_cap * 2 : 256;
         char **ids = realloc(dd->ids, cap * sizeof *ids);
         if (!ids) return TIFA_ENOMEM;
         dd->ids = ids;
+        size_t *counts = realloc(dd->counts, 2 * cap * sizeof *counts);
+        if (!counts) return TIFA_ENOMEM;
+        dd->counts = counts;
         uint32_t *sk = realloc(dd->sketch, cap * K * sizeof *sk);
         if (!sk) return TIFA_ENOMEM;
         dd->sketch = sk;
@@ -198,6 +206,8 @@ static tifa_status register_doc(tifa_dedup *dd, const char *doc_id,
     if (!id) return TIFA_ENOMEM;
     uint32_t d = (uint32_t)dd->docs++;
     dd->ids[d] = id;
+    dd->counts[2 * (size_t)d] = chars;
+    dd->counts[2 * (size_t)d + 1] = sentences;
     if (sig)
         memcpy(dd->sketch + (size_t)d * K, sig, K * sizeof *sig);
     else
@@ -206,8 +216,20 @@ static tifa_status register_doc(tifa_dedup *dd, const char *doc_id,
     return TIFA_OK;
 }
 
+bool tifa_dedup_exact_i(const tifa_dedup *dd, const char *text, size_t n,
+                        const char **first, size_t *chars, size_t *sentences)
+{
+    uint32_t hit = map_get(&dd->exact, XXH3_64bits(text, n));
+    if (hit == UINT32_MAX) return false;
+    *first = dd->ids[hit];
+    *chars = dd->counts[2 * (size_t)hit];
+    *sentences = dd->counts[2 * (size_t)hit + 1];
+    return true;
+}
+
 tifa_status tifa_dedup_add_i(tifa_dedup *dd, const char *doc_id,
-                             const char *text, size_t n, const char **first,
+                             const char *text, size_t n, size_t chars,
+                             size_t sentences, const char **first,
                              double *similarity)
 {
     *first = NULL;
@@ -230,20 +252,31 @@ tifa_status tifa_dedup_add_i(tifa_dedup *dd, const char *doc_id,
         }
         uint32_t best = UINT32_MAX;
         double best_sim = 0;
-        for (int b = 0; b < BANDS; b++) {
+        /* Every registered document is a first copy, so the first one that
+         * is similar enough will do.  Chains hold the newest first; walk a
+         * bounded number. */
+        uint32_t seen[2 * BANDS * BUCKET_SCAN]; /* candidates compared */
+        memset(seen, 0xFF, sizeof seen);
+        const size_t mask = sizeof seen / sizeof seen[0] - 1;
+        for (int b = 0; b < BANDS && best == UINT32_MAX; b++) {
             uint32_t e = map_get(&dd->bands, band_key[b]);
-            /* Chains hold newest first; walk a bounded number. */
             for (int steps = 0; e != UINT32_MAX && steps < BUCKET_SCAN;
                  steps++, e = dd->next[e]) {
                 uint32_t d = dd->entry_doc[e];
-                if (best != UINT32_MAX && d >= best) continue;
+                /* A document shares several bands: compare it once. */
+                size_t slot = (size_t)(d * 0x9E3779B1u) & mask;
+                while (seen[slot] != UINT32_MAX && seen[slot] != d)
+                    slot = (slot + 1) & mask;
+                if (seen[slot] == d) continue;
+                seen[slot] = d;
                 const uint32_t *o = dd->sketch + (size_t)d * K;
                 int same = 0;
                 for (int k = 0; k < K; k++) same += o[k] == sig[k];
                 double sim = (double)same / K;
-                if (sim >= dd->threshold && (best == UINT32_MAX || d < best)) {
+                if (sim >= dd->threshold) {
                     best = d;
                     best_sim = sim;
+                    break;
                 }
             }
         }
@@ -254,7 +287,8 @@ tifa_status tifa_dedup_add_i(tifa_dedup *dd, const char *doc_id,
         }
     }
     uint32_t d;
-    tifa_status st = register_doc(dd, doc_id, have ? sig : NULL, &d);
+    tifa_status st = register_doc(dd, doc_id, have ? sig : NULL, chars,
+                                  sentences, &d);
     if (st != TIFA_OK) return st;
     uint32_t *slot = map_slot(&dd->exact, h);
     if (!slot) return TIFA_ENOMEM;

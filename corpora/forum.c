@@ -1,10 +1,13 @@
 /*
  * forum.c — loader stage 3 for Discuz!-style thread dumps (SPEC §3.1).
  *
- * Input is a whole decoded, NFKC-normalised file that may hold many thread
- * pages back to back.  A thread starts at a title line "[分类] 标题" that is
+ * Input is decoded, NFKC-normalised text that may hold many thread pages
+ * back to back: a whole file, or (streaming) the slice of a file that the
+ * loader cut at thread starts found by tifa_forum_scan_i.  A thread starts at a title line "[分类] 标题" that is
  * followed within a few lines by page furniture ("[复制链接]" or
- * "查看: N|回复: N"), or that is the first line of the file.  Inside a
+ * "查看: N|回复: N"), or that stands at most one line above a post header
+ * right after the previous page's footer (a page saved without furniture),
+ * or that opens the file.  Inside a
  * thread, each post starts with a header line "[poster] 发表于 DATE ..."; the
  * first post is the commentary (a `post` document), later ones are replies
  * (`reply` documents, emitted only when asked for).  From the first post the
@@ -198,7 +201,8 @@ static tifa_status emit_post(thread_ctx *tc, size_t from, size_t to,
         const line *L = &tc->lines[k];
         const char *s = t + L->a;
         size_t n = L->b - L->a;
-        if (n == 0 || tifa_boilerplate_match_i(ctx->bp, s, n)) continue;
+        if (n == 0 || k > last) continue; /* after `last`: all boilerplate */
+        if (k != last && tifa_boilerplate_match_i(ctx->bp, s, n)) continue;
         if (reply < 0 && kept == 0 && title && title_echo(s, n, title, title_n))
             continue; /* the title echo */
         if (reply < 0 && kept < 2 && !article_time &&
@@ -231,7 +235,7 @@ static tifa_status emit_post(thread_ctx *tc, size_t from, size_t to,
     if (st == TIFA_OK && body.len == 0) {
         if (reply < 0)
             tifa_diag_add(ctx->diag, TIFA_WARNING, TIFA_EEMPTY, ctx->path,
-                          (long)header + 1, -1,
+                          (long)(header + ctx->line_base) + 1, -1,
                           "forum thread %zu: the first post is empty after "
                           "cleaning; skipped", tc->nthread);
         goto done;
@@ -244,7 +248,8 @@ static tifa_status emit_post(thread_ctx *tc, size_t from, size_t to,
     }
     doc->kind = reply < 0 ? TIFA_POST : TIFA_REPLY;
     doc->doc_id = make_id(ctx->path, tc->nthread, reply);
-    doc->source = make_source(ctx->path, header, to);
+    doc->source = make_source(ctx->path, header + ctx->line_base,
+                              to + ctx->line_base);
     doc->title = title ? tifa_strndup(title, title_n) : NULL;
     doc->category = cat ? tifa_strndup(cat, cat_n) : NULL;
     doc->date = date;
@@ -309,7 +314,7 @@ static tifa_status thread(thread_ctx *tc, size_t from, size_t to,
     }
     if (first == to) {
         tifa_diag_add(ctx->diag, TIFA_WARNING, TIFA_EFORMAT, ctx->path,
-                      (long)from + 1, -1,
+                      (long)(from + ctx->line_base) + 1, -1,
                       "forum thread %zu ('%.*s') has no first post "
                       "(no '发表于' header); skipped",
                       tc->nthread, (int)(title_n > 80 ? 80 : title_n),
@@ -351,8 +356,8 @@ static tifa_status split_lines(const char *text, size_t n, line **out,
     line *v = malloc(cap * sizeof *v);
     if (!v) return TIFA_ENOMEM;
     size_t i = 0;
-    while (i <= n) {
-        const char *nl = i < n ? memchr(text + i, '\n', n - i) : NULL;
+    while (i < n) {
+        const char *nl = memchr(text + i, '\n', n - i);
         size_t end = nl ? (size_t)(nl - text) : n;
         if (c == cap) {
             cap *= 2;
@@ -376,9 +381,11 @@ static tifa_status split_lines(const char *text, size_t n, line **out,
     return TIFA_OK;
 }
 
-/* Is line j a thread title line (a title followed by furniture)? */
+/* Is line j a thread title line (a title followed by furniture)?
+ * after_page_end: the previous non-empty line is boilerplate (the footer of
+ * the page before) or there is none. */
 static bool thread_start(const char *t, const line *lines, size_t count,
-                         size_t j, bool first_nonempty)
+                         size_t j, bool first_nonempty, bool after_page_end)
 {
     const char *c, *ti;
     size_t cn, tn;
@@ -390,8 +397,10 @@ static bool thread_start(const char *t, const line *lines, size_t count,
         if (n == 0) continue;
         seen++;
         if (furniture(t + lines[k].a, n)) return true;
+        /* A page saved without furniture: the title right above the first
+         * post header (or opening the file). */
         if (post_header(t + lines[k].a, n, NULL, NULL, NULL))
-            return first_nonempty;
+            return first_nonempty || (seen <= 2 && after_page_end);
     }
     return false;
 }
@@ -411,23 +420,32 @@ tifa_status tifa_forum_split_i(const tifa_forum_ctx *ctx, const char *text,
     }
     size_t ns = 0;
     bool seen_text = false;
+    size_t prev = 0; /* previous non-empty line */
     for (size_t j = 0; j < count; j++) {
         if (lines[j].b == lines[j].a) continue;
-        if ((text[lines[j].a] == '[') &&
-            thread_start(text, lines, count, j, !seen_text))
-            starts[ns++] = j;
+        if (text[lines[j].a] == '[') {
+            bool after_end =
+                !seen_text ||
+                tifa_boilerplate_match_i(ctx->bp, text + lines[prev].a,
+                                         lines[prev].b - lines[prev].a);
+            if (thread_start(text, lines, count, j, !seen_text, after_end))
+                starts[ns++] = j;
+        }
         seen_text = true;
+        prev = j;
     }
     if (ns == 0) {
         /* A page saved without its title line: one untitled thread. */
-        tc.nthread = 1;
+        tc.nthread = ctx->thread_base + 1;
         st = thread(&tc, 0, count, false);
+        if (ctx->threads_out) *ctx->threads_out = 1;
     } else {
         for (size_t k = 0; k < ns && st == TIFA_OK; k++) {
-            tc.nthread = k + 1;
+            tc.nthread = ctx->thread_base + k + 1;
             st = thread(&tc, starts[k], k + 1 < ns ? starts[k + 1] : count,
                         true);
         }
+        if (ctx->threads_out) *ctx->threads_out = ns;
     }
     free(starts);
     free(lines);
@@ -453,4 +471,84 @@ bool tifa_forum_sniff_i(const char *text, size_t n)
     return find(text, limit, "复制链接") || find(text, limit, "查看:") ||
            find(text, limit, "显示全部楼层") || find(text, limit, "阅读模式") ||
            find(text, limit, "只看该作者") || find(text, limit, "电梯直达");
+}
+
+/* ------------------------------------------------------------ streaming -- */
+
+/* The next line of text[*pos..n): trimmed span [*a, *b); false at the end
+ * (a last line without '\n' counts only when final). */
+static bool next_line(const char *text, size_t n, bool final, size_t *pos,
+                      size_t *a, size_t *b)
+{
+    if (*pos >= n) return false;
+    const char *nl = memchr(text + *pos, '\n', n - *pos);
+    if (!nl && !final) return false;
+    size_t end = nl ? (size_t)(nl - text) : n;
+    size_t tn;
+    const char *t = tifa_trim_i(text + *pos, end - *pos, &tn);
+    *a = (size_t)(t - text);
+    *b = *a + tn;
+    *pos = nl ? end + 1 : n;
+    return true;
+}
+
+/* Is the title line ending at pos a thread start? 1 yes, 0 no, -1 the text
+ * does not reach far enough to tell. */
+static int start_after(const char *text, size_t n, bool final, size_t pos,
+                       bool first_nonempty, bool after_page_end)
+{
+    size_t seen = 0, a, b;
+    while (seen < 8) {
+        if (!next_line(text, n, final, &pos, &a, &b)) return final ? 0 : -1;
+        if (b == a) continue;
+        seen++;
+        if (furniture(text + a, b - a)) return 1;
+        if (post_header(text + a, b - a, NULL, NULL, NULL))
+            return first_nonempty || (seen <= 2 && after_page_end);
+    }
+    return 0;
+}
+
+tifa_status tifa_forum_scan_i(const tifa_forum_ctx *ctx, tifa_forum_scan *sc,
+                              const char *text, size_t n, bool final,
+                              size_t *start, bool *found)
+{
+    *found = false;
+    size_t pos = sc->scanned, a, b;
+    for (;;) {
+        size_t line_start = pos;
+        if (!next_line(text, n, final, &pos, &a, &b)) break;
+        if (b == a) {
+            sc->scanned = pos;
+            continue;
+        }
+        const char *c, *ti;
+        size_t cn, tn;
+        if (text[a] == '[' && title_line(text + a, b - a, &c, &cn, &ti, &tn)) {
+            /* Whether the previous non-empty line is boilerplate matters
+             * only here, so it is decided here. */
+            bool after_end = !sc->seen_text ||
+                             (sc->prev_b > sc->prev_a &&
+                              sc->prev_b <= n &&
+                              tifa_boilerplate_match_i(ctx->bp,
+                                                       text + sc->prev_a,
+                                                       sc->prev_b - sc->prev_a));
+            int k = start_after(text, n, final, pos, !sc->seen_text,
+                                after_end);
+            if (k < 0) {
+                sc->scanned = line_start; /* look again with more text */
+                return TIFA_OK;
+            }
+            if (k > 0) {
+                *found = true;
+                *start = line_start;
+            }
+        }
+        sc->seen_text = true;
+        sc->prev_a = a;
+        sc->prev_b = b;
+        sc->scanned = pos;
+        if (*found) return TIFA_OK;
+    }
+    return TIFA_OK;
 }

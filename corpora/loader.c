@@ -5,11 +5,13 @@
  * For each queued input, in order: read the first chunk (1 MiB), skip empty
  * and binary (NUL byte) files, pick the charset (options.encoding or
  * detection), pick the format (options.format, else the extension, else a
- * look at the content), then either
- *   - stream records (JSONL, CSV, TSV): decode chunk by chunk and yield one
- *     document per record, so memory is bounded by the longest record; or
- *   - read the whole file (text, forum, separated), decode, normalise and
- *     split it into documents that wait in a small queue.
+ * look at the content), then stream it: decode chunk by chunk and
+ *   - for records (JSONL, CSV, TSV) yield one document per record;
+ *   - for text formats normalise complete lines and cut documents as soon
+ *     as they are complete: a forum thread when the next thread's title is
+ *     confirmed, a separated document at its separator, a plain-text file at
+ *     its end; finished documents wait in a small queue.
+ * So memory is bounded by the largest document plus one read.
  * Every document is then finished here: corpus, optional title prefix, Han
  * character and sentence counts, group, duplicate marking, index.  Problems
  * go to the tifa_diag with file and line or byte offset; the loader then
@@ -56,7 +58,26 @@ typedef struct stream {
     tifa_buf scratch;
     size_t *starts;
     size_t starts_cap;
+    /* text formats (text, forum, separated) */
+    bool records;      /* JSONL/CSV/TSV rather than a text format */
+    bool decided;      /* AUTO resolved to text, forum or separated */
+    bool done;         /* everything of this input handed over */
+    size_t raw;        /* raw bytes read */
+    size_t nl_checked; /* text[pos..nl_checked) is known to hold no '\n' */
+    tifa_buf norm;     /* normalised complete lines; consumed up to norm_off */
+    size_t norm_off;
+    size_t norm_line;  /* file line (0-based) of norm's first line */
+    tifa_forum_scan scan;
+    bool have_start;   /* norm begins with a thread's title line */
+    size_t threads;
+    size_t parts;      /* separated: documents so far */
+    size_t sep_scanned;
+    size_t docs;       /* documents from this input */
 } stream;
+
+/* The unconsumed normalised text. */
+#define NB(s) ((s)->norm.data + (s)->norm_off)
+#define NL(s) ((s)->norm.len - (s)->norm_off)
 
 struct tifa_loader {
     tifa_load_options o;
@@ -182,6 +203,7 @@ void tifa_loader_free(tifa_loader *l)
     if (!l) return;
     stream_close(l);
     tifa_buf_free(&l->s.text);
+    tifa_buf_free(&l->s.norm);
     tifa_buf_free(&l->s.header);
     tifa_buf_free(&l->s.scratch);
     free(l->s.hstarts);
@@ -349,14 +371,24 @@ static tifa_status finish(tifa_loader *l, tifa_doc *doc)
         doc->text_len = 0;
         if (!doc->text) return TIFA_ENOMEM;
     }
-    doc->chars = tifa_count_han(doc->text, doc->text_len);
-    doc->sentences = tifa_count_sentences(l->seg, doc->text, doc->text_len);
     doc->group = group_of(l, doc);
-    if (l->dd && doc->text_len > 0) {
-        const char *first = NULL;
+    const char *first = NULL;
+    if (l->dd && doc->text_len > 0 &&
+        tifa_dedup_exact_i(l->dd, doc->text, doc->text_len, &first,
+                           &doc->chars, &doc->sentences)) {
+        doc->duplicate_of = tifa_strdup(first);
+        if (!doc->duplicate_of) return TIFA_ENOMEM;
+        doc->similarity = 1.0;
+        l->sum.duplicates++;
+    } else {
+        tifa_text_counts_i(l->seg, doc->text, doc->text_len, &doc->chars,
+                           &doc->sentences);
+    }
+    if (l->dd && doc->text_len > 0 && !first) {
         double sim = 0;
         tifa_status st = tifa_dedup_add_i(l->dd, doc->doc_id, doc->text,
-                                          doc->text_len, &first, &sim);
+                                          doc->text_len, doc->chars,
+                                          doc->sentences, &first, &sim);
         if (st != TIFA_OK) return st;
         if (first) {
             doc->duplicate_of = tifa_strdup(first);
@@ -445,135 +477,199 @@ static bool separator_line(tifa_loader *l, const char *s, size_t n)
     return U_SUCCESS(err) && m;
 }
 
-static tifa_status split_separated(tifa_loader *l, const char *path,
-                                   const char *text, size_t n)
+static void skip_file(tifa_loader *l) { l->sum.files_skipped++; }
+
+/* ----------------------------------------------------- text formats ------ */
+
+/* Moves the complete lines of the decoded text (all of it at the end of the
+ * input) through NFKC into s->norm.  '\n' is a normalisation boundary, so
+ * line-wise normalisation equals whole-text normalisation. */
+static tifa_status stream_normalise(tifa_loader *l)
 {
-    size_t i = 0, start = 0, part = 0;
-    long line = 0, start_line = 1;
-    tifa_status st = TIFA_OK;
-    while (i <= n && st == TIFA_OK) {
-        const char *nl = i < n ? memchr(text + i, '\n', n - i) : NULL;
-        size_t end = nl ? (size_t)(nl - text) : n;
-        line++;
-        if (separator_line(l, text + i, end - i)) {
-            size_t before = l->qn;
-            st = emit_text_doc(l, path, text + start, i - start, part + 1,
-                               start_line, line - 1);
-            if (l->qn > before) part++;
-            start = nl ? end + 1 : n;
-            start_line = line + 1;
-        }
-        if (!nl) break;
-        i = end + 1;
+    stream *s = &l->s;
+    size_t n = s->text.len, end = s->pos;
+    if (s->final_pushed) {
+        end = n;
+    } else {
+        /* Only the bytes appended since the last look can hold a new line
+         * end (a 100 MB line must not be rescanned for every read). */
+        size_t low = s->nl_checked > s->pos ? s->nl_checked : s->pos;
+        for (size_t k = n; k > low; k--)
+            if (s->text.data[k - 1] == '\n') {
+                end = k;
+                break;
+            }
+        s->nl_checked = n;
     }
-    if (st == TIFA_OK && start < n)
-        st = emit_text_doc(l, path, text + start, n - start, part + 1,
-                           start_line, line);
+    if (end == s->pos) return TIFA_OK;
+    if (s->norm_off > 0) { /* reclaim what the formats consumed */
+        memmove(s->norm.data, NB(s), NL(s));
+        s->norm.len -= s->norm_off;
+        s->norm.data[s->norm.len] = '\0';
+        s->norm_off = 0;
+    }
+    tifa_status st = tifa_normalizer_run_i(l->nz, s->text.data + s->pos,
+                                           end - s->pos, &s->norm);
+    s->pos = end;
     return st;
 }
 
-/* --------------------------------------------------------- whole files --- */
-
-static void skip_file(tifa_loader *l) { l->sum.files_skipped++; }
-
-static tifa_status load_whole(tifa_loader *l, const tifa_input *in,
-                              tifa_reader *r, size_t got,
-                              const char *charset, tifa_format fmt)
+static bool all_normalised(const stream *s)
 {
+    return s->final_pushed && s->pos == s->text.len;
+}
+
+/* Consumes the first k bytes of the normalised text, keeping the line
+ * count (the bytes are reclaimed by the next stream_normalise). */
+static void drop_norm(stream *s, size_t k)
+{
+    const char *p = NB(s);
+    for (size_t i = 0; i < k; i++)
+        if (p[i] == '\n') s->norm_line++;
+    s->norm_off += k;
+}
+
+static tifa_status forum_slice(tifa_loader *l, const tifa_input *in,
+                               size_t n)
+{
+    stream *s = &l->s;
     tifa_status st;
-    tifa_decoder *dec = tifa_decoder_new_i(charset, in->path, l->o.strict,
-                                           l->diag, &st);
-    if (!dec) return st == TIFA_ENOMEM ? st : TIFA_OK;
-    tifa_buf utf8 = {0};
-    size_t raw = got;
-    bool too_big = false;
-    st = tifa_decoder_push_i(dec, l->chunk, got, r->eof, &utf8);
-    while (st == TIFA_OK && !r->eof && !r->error) {
-        size_t k = tifa_reader_read_i(r, l->chunk, CHUNK);
-        raw += k;
-        if (raw > l->o.max_document) {
-            too_big = true;
-            break;
-        }
-        st = tifa_decoder_push_i(dec, l->chunk, k, r->eof || r->error, &utf8);
-    }
-    l->sum.bytes += raw;
-    l->sum.replacement_chars += tifa_decoder_errors_i(dec);
-    tifa_decoder_free_i(dec);
-    if (too_big) {
-        /* Count the rest of the bytes for the summary, then skip. */
-        size_t k;
-        while ((k = tifa_reader_read_i(r, l->chunk, CHUNK)) > 0) l->sum.bytes += k;
-        tifa_diag_add(l->diag, TIFA_ERROR, TIFA_ELIMIT, in->path, 0, -1,
-                      "file is larger than the document limit (%zu bytes); "
-                      "skipped",
-                      l->o.max_document);
-        tifa_buf_free(&utf8);
-        skip_file(l);
-        return TIFA_OK;
-    }
-    if (r->error) {
-        tifa_diag_add(l->diag, TIFA_ERROR, TIFA_EIO, in->path, 0,
-                      (long long)raw, "read error: %s", strerror(r->err_no));
-        tifa_buf_free(&utf8);
-        skip_file(l);
-        return TIFA_OK;
-    }
-    if (st == TIFA_EENCODING) {
-        tifa_diag_add(l->diag, TIFA_ERROR, TIFA_EENCODING, in->path, 0, -1,
-                      "undecodable bytes in strict mode; file skipped");
-        tifa_buf_free(&utf8);
-        skip_file(l);
-        return TIFA_OK;
-    }
-    if (st != TIFA_OK) {
-        tifa_buf_free(&utf8);
-        return st == TIFA_ENOMEM ? st : TIFA_OK;
-    }
-    tifa_buf norm = {0};
-    st = tifa_normalizer_run_i(l->nz, utf8.data ? utf8.data : "", utf8.len,
-                               &norm);
-    tifa_buf_free(&utf8);
-    if (st != TIFA_OK) {
-        tifa_buf_free(&norm);
+    size_t threads = 0;
+    tifa_forum_ctx ctx = {in->path,      l->bp,      l->diag,
+                          l->o.include_replies,      s->norm_line,
+                          s->threads,    &threads};
+    st = tifa_forum_split_i(&ctx, NB(s), n, enqueue, l);
+    s->threads += threads;
+    return st;
+}
+
+/* Resolves AUTO to forum, separated or text from the first normalised
+ * text (the first MiB of the input). */
+static tifa_status text_decide(tifa_loader *l)
+{
+    stream *s = &l->s;
+    const tifa_input *in = &l->in.v[s->input];
+    tifa_status st = TIFA_OK;
+    if (!s->norm.data && (st = tifa_buf_append(&s->norm, "", 0)) != TIFA_OK)
         return st;
+    s->decided = true;
+    if (s->fmt == TIFA_FORMAT_AUTO) {
+        if (tifa_forum_sniff_i(NB(s), NL(s)))
+            s->fmt = TIFA_FORMAT_FORUM;
+        else if (l->sep)
+            s->fmt = TIFA_FORMAT_SEPARATED;
+        else
+            s->fmt = TIFA_FORMAT_TEXT;
     }
-    const char *text = norm.data ? norm.data : "";
-    size_t n = norm.len;
-    if (fmt == TIFA_FORMAT_AUTO) {
-        if (tifa_forum_sniff_i(text, n)) fmt = TIFA_FORMAT_FORUM;
-        else if (l->sep) fmt = TIFA_FORMAT_SEPARATED;
-        else fmt = TIFA_FORMAT_TEXT;
+    if (s->fmt == TIFA_FORMAT_FORUM && !l->bp) {
+        l->bp = tifa_boilerplate_new_i(l->o.datadir, l->o.boilerplate,
+                                       l->diag, &st);
+        if (!l->bp) return st;
     }
+    if (s->fmt == TIFA_FORMAT_SEPARATED && !l->sep) {
+        tifa_diag_add(l->diag, TIFA_ERROR, TIFA_EUSAGE, in->path, 0, -1,
+                      "format 'separated' needs a separator regex; read "
+                      "as one document");
+        s->fmt = TIFA_FORMAT_TEXT;
+    }
+    return TIFA_OK;
+}
+
+/* Processes what s->norm holds; sets s->done at the end of the input. */
+static tifa_status text_step(tifa_loader *l)
+{
+    stream *s = &l->s;
+    const tifa_input *in = &l->in.v[s->input];
+    bool final = all_normalised(s);
+    tifa_status st = TIFA_OK;
+    if (!s->norm.data && (st = tifa_buf_append(&s->norm, "", 0)) != TIFA_OK)
+        return st;
+    if (!s->decided && (st = text_decide(l)) != TIFA_OK) return st;
     size_t before = l->qn;
-    if (fmt == TIFA_FORMAT_FORUM) {
-        if (!l->bp) {
-            l->bp = tifa_boilerplate_new_i(l->o.datadir, l->o.boilerplate,
-                                           l->diag, &st);
-            if (!l->bp) {
-                tifa_buf_free(&norm);
-                return st;
+    if (s->fmt == TIFA_FORMAT_FORUM) {
+        for (;;) {
+            size_t start;
+            bool found;
+            tifa_forum_ctx ctx = {in->path, l->bp, l->diag, false, 0, 0, NULL};
+            st = tifa_forum_scan_i(&ctx, &s->scan, NB(s), NL(s), final,
+                                   &start, &found);
+            if (st != TIFA_OK || !found) break;
+            if (s->have_start) st = forum_slice(l, in, start);
+            if (st != TIFA_OK) break;
+            /* Lines before the first title belong to no thread. */
+            drop_norm(s, start);
+            s->scan.scanned -= start;
+            s->scan.prev_a = s->scan.prev_a >= start ? s->scan.prev_a - start : 0;
+            s->scan.prev_b = s->scan.prev_b >= start ? s->scan.prev_b - start : 0;
+            s->have_start = true;
+        }
+        if (st == TIFA_OK && final) {
+            st = forum_slice(l, in, NL(s));
+            s->done = true;
+        } else if (st == TIFA_OK && NL(s) > l->o.max_document) {
+            tifa_diag_add(l->diag, TIFA_WARNING, TIFA_ELIMIT, in->path,
+                          (long)s->norm_line + 1, -1,
+                          "forum thread longer than the document limit (%zu "
+                          "bytes); skipped",
+                          l->o.max_document);
+            drop_norm(s, s->scan.scanned);
+            s->scan.scanned = s->scan.prev_a = s->scan.prev_b = 0;
+            s->have_start = false;
+        }
+    } else if (s->fmt == TIFA_FORMAT_SEPARATED) {
+        size_t i = s->sep_scanned;
+        const char *t = NB(s);
+        size_t n = NL(s);
+        for (;;) {
+            const char *nl = i < n ? memchr(t + i, '\n', n - i) : NULL;
+            if (!nl && !(final && i < n)) break;
+            size_t end = nl ? (size_t)(nl - t) : n;
+            if (separator_line(l, t + i, end - i)) {
+                long first = (long)s->norm_line + 1;
+                long lines = 0;
+                for (size_t k = 0; k < i; k++) lines += t[k] == '\n';
+                size_t q = l->qn;
+                st = emit_text_doc(l, in->path, t, i, s->parts + 1, first,
+                                   first + lines - 1);
+                if (st != TIFA_OK) break;
+                if (l->qn > q) s->parts++;
+                size_t cut = nl ? end + 1 : n;
+                drop_norm(s, cut);
+                t = NB(s);
+                n = NL(s);
+                i = 0;
+                continue;
             }
+            i = nl ? end + 1 : n;
         }
-        tifa_forum_ctx ctx = {in->path, l->bp, l->diag, l->o.include_replies};
-        st = tifa_forum_split_i(&ctx, text, n, enqueue, l);
-    } else if (fmt == TIFA_FORMAT_SEPARATED) {
-        if (!l->sep) {
-            tifa_diag_add(l->diag, TIFA_ERROR, TIFA_EUSAGE, in->path, 0, -1,
-                          "format 'separated' needs a separator regex; read "
-                          "as one document");
-            st = emit_text_doc(l, in->path, text, n, 0, 0, 0);
-        } else {
-            st = split_separated(l, in->path, text, n);
+        s->sep_scanned = i;
+        if (st == TIFA_OK && final) {
+            if (NL(s) > 0) {
+                const char *r = NB(s);
+                long first = (long)s->norm_line + 1, lines = 0;
+                for (size_t k = 0; k < NL(s); k++) lines += r[k] == '\n';
+                if (r[NL(s) - 1] != '\n') lines++;
+                st = emit_text_doc(l, in->path, r, NL(s), s->parts + 1, first,
+                                   first + lines - 1);
+            }
+            s->done = true;
+        } else if (st == TIFA_OK && NL(s) > l->o.max_document) {
+            tifa_diag_add(l->diag, TIFA_WARNING, TIFA_ELIMIT, in->path,
+                          (long)s->norm_line + 1, -1,
+                          "document longer than the document limit (%zu "
+                          "bytes); skipped",
+                          l->o.max_document);
+            drop_norm(s, s->sep_scanned);
+            s->sep_scanned = 0;
         }
-    } else {
-        st = emit_text_doc(l, in->path, text, n, 0, 0, 0);
+    } else if (final) {
+        st = emit_text_doc(l, in->path, NB(s), NL(s), 0, 0, 0);
+        s->done = true;
     }
-    tifa_buf_free(&norm);
-    if (st == TIFA_OK && l->qn == before) {
+    s->docs += l->qn - before;
+    if (st == TIFA_OK && s->done && s->docs == 0)
         tifa_diag_add(l->diag, TIFA_WARNING, TIFA_EEMPTY, in->path, 0, -1,
                       "no document in this file");
-    }
     return st;
 }
 
@@ -584,6 +680,7 @@ static tifa_status stream_fill(tifa_loader *l)
     stream *s = &l->s;
     const tifa_input *in = &l->in.v[s->input];
     if (s->pos > 0) {
+        s->nl_checked = s->nl_checked > s->pos ? s->nl_checked - s->pos : 0;
         memmove(s->text.data, s->text.data + s->pos, s->text.len - s->pos);
         s->text.len -= s->pos;
         s->pos = 0;
@@ -591,6 +688,7 @@ static tifa_status stream_fill(tifa_loader *l)
     }
     size_t k = tifa_reader_read_i(&s->r, l->chunk, CHUNK);
     l->sum.bytes += k;
+    s->raw += k;
     bool final = s->r.eof || s->r.error;
     if (s->r.error)
         tifa_diag_add(l->diag, TIFA_ERROR, TIFA_EIO, in->path, s->line + 1,
@@ -599,6 +697,7 @@ static tifa_status stream_fill(tifa_loader *l)
     size_t before = s->text.len;
     tifa_status st = tifa_decoder_push_i(s->dec, l->chunk, k, final, &s->text);
     if (final) s->final_pushed = true;
+    if (!s->records) return st;
     if (s->skipping) {
         /* Drop the rest of an over-long record up to its line end. */
         char *nl = memchr(s->text.data + before, '\n', s->text.len - before);
@@ -625,9 +724,61 @@ static tifa_status stream_fill(tifa_loader *l)
     return st;
 }
 
+/* Text formats: docs go through the queue; *out stays NULL at the end. */
+static tifa_status text_next(tifa_loader *l, tifa_doc **out)
+{
+    stream *s = &l->s;
+    const tifa_input *in = &l->in.v[s->input];
+    *out = NULL;
+    for (;;) {
+        if (l->qn > 0) {
+            *out = l->q[l->qhead++];
+            if (--l->qn == 0) l->qhead = 0;
+            return TIFA_OK;
+        }
+        if (s->done) return TIFA_OK;
+        if (!s->decided) {
+            tifa_status st = text_decide(l);
+            if (st != TIFA_OK) return st;
+        }
+        if (s->fmt == TIFA_FORMAT_TEXT && s->raw > l->o.max_document) {
+            tifa_diag_add(l->diag, TIFA_ERROR, TIFA_ELIMIT, in->path, 0, -1,
+                          "file is larger than the document limit (%zu "
+                          "bytes); skipped",
+                          l->o.max_document);
+            size_t k;
+            while ((k = tifa_reader_read_i(&s->r, l->chunk, CHUNK)) > 0)
+                l->sum.bytes += k;
+            skip_file(l);
+            s->done = true;
+            continue;
+        }
+        tifa_status st = text_step(l);
+        if (st != TIFA_OK) return st;
+        if (l->qn > 0 || s->done) continue;
+        st = stream_fill(l);
+        if (st == TIFA_EENCODING) {
+            tifa_diag_add(l->diag, TIFA_ERROR, TIFA_EENCODING, in->path, 0, -1,
+                          "undecodable bytes in strict mode; %s skipped",
+                          s->docs ? "rest of file" : "file");
+            if (!s->docs) skip_file(l);
+            s->done = true;
+            continue;
+        }
+        if (st == TIFA_OK && s->r.error) {
+            if (!s->docs) skip_file(l);
+            s->done = true;
+            continue;
+        }
+        if (st == TIFA_OK) st = stream_normalise(l);
+        if (st != TIFA_OK) return st;
+    }
+}
+
 static tifa_status stream_next(tifa_loader *l, tifa_doc **out)
 {
     stream *s = &l->s;
+    if (!s->records) return text_next(l, out);
     const tifa_input *in = &l->in.v[s->input];
     if (!l->tok && !(l->tok = json_tokener_new())) return TIFA_ENOMEM;
     tifa_record_ctx ctx = {&l->o, in->path, l->diag, l->nz, NULL,
@@ -637,8 +788,10 @@ static tifa_status stream_next(tifa_loader *l, tifa_doc **out)
         const char *buf = s->text.data ? s->text.data : "";
         size_t n = s->text.len;
         if (s->fmt == TIFA_FORMAT_JSONL) {
-            const char *nl = s->pos < n ? memchr(buf + s->pos, '\n', n - s->pos)
-                                        : NULL;
+            size_t from = s->nl_checked > s->pos ? s->nl_checked : s->pos;
+            const char *nl = from < n ? memchr(buf + from, '\n', n - from)
+                                      : NULL;
+            if (!nl) s->nl_checked = n; /* a long line: do not rescan */
             if (nl || (s->final_pushed && s->pos < n && !s->skipping)) {
                 size_t end = nl ? (size_t)(nl - buf) : n;
                 size_t start = s->pos;
@@ -797,41 +950,50 @@ static tifa_status open_input(tifa_loader *l, size_t idx)
             i++;
         if (i < got && l->chunk[i] == '{') fmt = TIFA_FORMAT_JSONL;
     }
-    if (fmt == TIFA_FORMAT_JSONL || fmt == TIFA_FORMAT_CSV ||
-        fmt == TIFA_FORMAT_TSV) {
-        stream *s = &l->s;
-        s->dec = tifa_decoder_new_i(charset, in->path, l->o.strict, l->diag,
-                                    &st);
-        if (!s->dec) {
-            tifa_reader_close_i(&r);
-            return st;
-        }
-        s->active = true;
-        s->input = idx;
-        s->r = r;
-        s->r.path = in->path;
-        s->fmt = fmt;
-        tifa_buf_clear(&s->text);
-        s->pos = 0;
-        s->line = 0;
-        s->final_pushed = false;
-        s->skipping = false;
-        s->have_header = false;
-        l->sum.bytes += got;
-        st = tifa_decoder_push_i(s->dec, l->chunk, got, r.eof, &s->text);
-        if (r.eof) s->final_pushed = true;
-        if (st == TIFA_EENCODING) {
-            tifa_diag_add(l->diag, TIFA_ERROR, TIFA_EENCODING, in->path, 0, -1,
-                          "undecodable bytes in strict mode; file skipped");
-            s->final_pushed = true;
-            s->text.len = 0;
-            skip_file(l);
-            st = TIFA_OK;
-        }
-        return st;
+    stream *s = &l->s;
+    s->dec = tifa_decoder_new_i(charset, in->path, l->o.strict, l->diag, &st);
+    if (!s->dec) {
+        tifa_reader_close_i(&r);
+        if (st == TIFA_ENOMEM) return st;
+        tifa_diag_add(l->diag, TIFA_ERROR, st, in->path, 0, -1,
+                      "cannot open a converter for %s; skipped", charset);
+        skip_file(l);
+        return TIFA_OK;
     }
-    st = load_whole(l, in, &r, got, charset, fmt);
-    tifa_reader_close_i(&r);
+    s->active = true;
+    s->input = idx;
+    s->r = r;
+    s->r.path = in->path;
+    s->fmt = fmt;
+    s->records = fmt == TIFA_FORMAT_JSONL || fmt == TIFA_FORMAT_CSV ||
+                 fmt == TIFA_FORMAT_TSV;
+    tifa_buf_clear(&s->text);
+    tifa_buf_clear(&s->norm);
+    s->pos = 0;
+    s->line = 0;
+    s->final_pushed = false;
+    s->skipping = false;
+    s->have_header = false;
+    s->decided = s->done = s->have_start = false;
+    s->raw = got;
+    s->norm_line = 0;
+    s->norm_off = 0;
+    s->nl_checked = 0;
+    memset(&s->scan, 0, sizeof s->scan);
+    s->threads = s->parts = s->sep_scanned = s->docs = 0;
+    l->sum.bytes += got;
+    st = tifa_decoder_push_i(s->dec, l->chunk, got, r.eof, &s->text);
+    if (r.eof) s->final_pushed = true;
+    if (st == TIFA_EENCODING) {
+        tifa_diag_add(l->diag, TIFA_ERROR, TIFA_EENCODING, in->path, 0, -1,
+                      "undecodable bytes in strict mode; file skipped");
+        s->final_pushed = true;
+        s->done = true;
+        s->text.len = 0;
+        skip_file(l);
+        return TIFA_OK;
+    }
+    if (st == TIFA_OK && !s->records) st = stream_normalise(l);
     return st;
 }
 

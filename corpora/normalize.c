@@ -173,7 +173,7 @@ static tifa_status slow_nfkc(tifa_normalizer *nz, const char *s, size_t n,
     return from_u16(nz->u16b, olen, out);
 }
 
-static unsigned char class_of(tifa_normalizer *nz, uint32_t c,
+static inline unsigned char class_of(tifa_normalizer *nz, uint32_t c,
                               uint16_t *mapped)
 {
     if (c < 0x10000) {
@@ -217,6 +217,15 @@ static tifa_status nfkc(tifa_normalizer *nz, const char *text, size_t n,
             continue;
         }
         size_t start = i;
+        /* U+4000..U+9FFF (lead bytes E4..E9: CJK ideographs and the Yijing
+         * symbols) never change under NFKC and start a segment. */
+        if (s[i] >= 0xE4 && s[i] <= 0xE9 && i + 2 < n) {
+            i += 3;
+            prev_start = start;
+            prev_in_run = true;
+            prev_mapped = false;
+            continue;
+        }
         uint32_t c = tifa_utf8_next_i(s, n, &i);
         uint16_t m;
         unsigned char k = class_of(nz, c, &m);

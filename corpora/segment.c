@@ -267,10 +267,14 @@ static bool is_blank_cp(uint32_t c)
     return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == 0x3000;
 }
 
-/* Sentences in one paragraph (no LF inside); -1 when ICU must decide. */
-static long fast_paragraph(tifa_segmenter *seg, const char *p, size_t n)
+/* Sentences in one paragraph (no LF inside); -1 when ICU must decide.
+ * Counts the paragraph's Han characters into *han on the way (only
+ * meaningful when the result is not -1). */
+static long fast_paragraph(tifa_segmenter *seg, const char *p, size_t n,
+                           size_t *han)
 {
     const unsigned char *s = (const unsigned char *)p;
+    size_t h = 0;
     long count = 0;
     bool nonblank = false; /* current sentence has a non-blank character */
     int tail = 0;          /* 0: none, 1: after STerm Close*, 2: ... Sp* */
@@ -278,13 +282,25 @@ static long fast_paragraph(tifa_segmenter *seg, const char *p, size_t n)
     while (i < n) {
         uint32_t c;
         unsigned char k;
+        if (s[i] >= 0xE4 && s[i] <= 0xE9 && i + 2 < n) {
+            /* U+4000..U+9FFF: all OLetter or Other; all Han except the
+             * Yijing hexagrams U+4DC0..U+4DFF (E4 B7 xx). */
+            h += !(s[i] == 0xE4 && s[i + 1] == 0xB7);
+            i += 3;
+            nonblank = true;
+            if (tail) {
+                count++;
+                tail = 0;
+            }
+            continue;
+        }
         if (s[i] < 0x80) {
             c = s[i++];
-            if (c >= 'a' && c <= 'z') k = SB_OTHER;
-            else k = sb_class(seg, c);
+            k = seg->sb[c] != 0xFF ? seg->sb[c] : sb_class(seg, c);
         } else {
             c = tifa_utf8_next_i(s, n, &i);
             k = sb_class(seg, c);
+            h += tifa_is_han_i(c);
         }
         if (k == SB_HARD) return -1;
         if (k == SB_ATERM) {
@@ -319,24 +335,37 @@ static long fast_paragraph(tifa_segmenter *seg, const char *p, size_t n)
             nonblank = true;
         }
     }
+    *han = h;
     return count + (nonblank ? 1 : 0);
+}
+
+void tifa_text_counts_i(tifa_segmenter *seg, const char *utf8, size_t n,
+                        size_t *chars, size_t *sentences)
+{
+    size_t total = 0, han = 0, i = 0;
+    while (i < n) {
+        const char *nl = memchr(utf8 + i, '\n', n - i);
+        size_t end = nl ? (size_t)(nl - utf8) : n;
+        size_t h = 0;
+        long k = fast_paragraph(seg, utf8 + i, end - i, &h);
+        if (k < 0) {
+            size_t stop = nl ? end + 1 : n;
+            k = (long)tifa_count_sentences_icu_i(seg, utf8 + i, stop - i);
+            h = tifa_count_han(utf8 + i, end - i);
+        }
+        total += (size_t)k;
+        han += h;
+        i = end + 1;
+    }
+    if (chars) *chars = han;
+    if (sentences) *sentences = total;
 }
 
 size_t tifa_count_sentences(tifa_segmenter *seg, const char *utf8, size_t n)
 {
-    size_t total = 0, i = 0;
-    while (i < n) {
-        const char *nl = memchr(utf8 + i, '\n', n - i);
-        size_t end = nl ? (size_t)(nl - utf8) : n;
-        long k = fast_paragraph(seg, utf8 + i, end - i);
-        if (k < 0) {
-            size_t stop = nl ? end + 1 : n;
-            k = (long)tifa_count_sentences_icu_i(seg, utf8 + i, stop - i);
-        }
-        total += (size_t)k;
-        i = end + 1;
-    }
-    return total;
+    size_t sentences;
+    tifa_text_counts_i(seg, utf8, n, NULL, &sentences);
+    return sentences;
 }
 
 tifa_status tifa_words(tifa_segmenter *seg, const char *utf8, size_t n,

@@ -268,6 +268,28 @@ void tifa_documents_csv_row(tifa_csv *csv, const tifa_doc *doc, bool with_text)
     tifa_csv_row_end(csv);
 }
 
+/* Paths in a study are joined to the study's folder, so the loader names
+ * documents by absolute paths when the study was given as one.  Tables name
+ * them relative to that folder instead ("corpus/baihe/2014.txt#t2"), so the
+ * same study gives the same tables on every machine. */
+static void strip_prefix(char *s, const char *prefix, size_t n)
+{
+    if (s && n && strncmp(s, prefix, n) == 0 && s[n] == '/')
+        memmove(s, s + n + 1, strlen(s + n + 1) + 1);
+}
+
+static void doc_relativize(const tifa_study *study, tifa_doc *doc)
+{
+    if (!study->dir || !*study->dir)
+        return;
+    size_t n = strlen(study->dir);
+    while (n > 1 && study->dir[n - 1] == '/')
+        n--;
+    strip_prefix(doc->doc_id, study->dir, n);
+    strip_prefix(doc->source, study->dir, n);
+    strip_prefix(doc->duplicate_of, study->dir, n);
+}
+
 /* A duplicate is listed in documents.csv but never counted. */
 static bool doc_is_counted(const tifa_doc *doc)
 {
@@ -467,6 +489,7 @@ static tifa_status pass_scan(run_state *rs, tifa_csv *documents)
             if (st != TIFA_OK || !doc)
                 break;
             doc->index = rs->next_index++;
+            doc_relativize(rs->study, doc);
             tifa_documents_csv_row(documents, doc, false);
             rs->docs_done++;
             if (!doc_is_counted(doc)) {
@@ -554,6 +577,7 @@ static tifa_status pass_totals_reload(run_state *rs)
     tifa_diag *quiet = tifa_diag_new();
     tifa_diag *loud = rs->diag;
     rs->diag = quiet;
+    size_t index = 0; /* numbered exactly as in pass 1 */
     for (size_t ci = 0; ci < rs->study->n_corpora && st == TIFA_OK; ci++) {
         tifa_loader *loader = open_corpus(rs, &rs->study->corpora[ci], &st);
         if (!loader)
@@ -564,6 +588,10 @@ static tifa_status pass_totals_reload(run_state *rs)
             st = tifa_loader_next(loader, &doc);
             if (st != TIFA_OK)
                 break;
+            if (doc) {
+                doc->index = index++;
+                doc_relativize(rs->study, doc);
+            }
             if (doc && !doc_is_counted(doc)) {
                 tifa_doc_free(doc);
                 continue;

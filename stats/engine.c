@@ -850,13 +850,16 @@ typedef struct srow_k {
     const char *key;
 } srow_k;
 
+/* Quoted use first: the table is about slogans, and a one-character span
+ * that was quoted once (“一”) has a huge `total` that says nothing about
+ * slogans; then total, then code-point order. */
 static int cmp_srow(const void *a, const void *b)
 {
     const srow_k *x = a, *y = b;
-    if (x->r.total != y->r.total)
-        return x->r.total > y->r.total ? -1 : 1;
     if (x->r.quoted != y->r.quoted)
         return x->r.quoted > y->r.quoted ? -1 : 1;
+    if (x->r.total != y->r.total)
+        return x->r.total > y->r.total ? -1 : 1;
     return tifa_utf8_cmp(x->key, y->key);
 }
 

@@ -15,27 +15,30 @@
  *     fits one register and the prefix of every window was counted just
  *     before at the same start position.
  *   - One open-addressing table (linear probing, multiplicative hashing,
- *     16-byte slots holding key, count and id, four per cache line) per
- *     (corpus, unit, n); no allocation per n-gram, growth by doubling.
- *     Document frequency: a bitmap of the ids seen in the current document
- *     (1 bit per n-gram, stays in cache) and a dense docs[id] array updated
- *     once per distinct n-gram per document.
- *   - A document is decoded once into an array of code points (0 between
- *     Han runs) and counted in passes, one per n: each pass computes the keys
- *     of all windows, then upserts them while prefetching the slot of the
- *     window 16 ahead, so the memory latency of the table is overlapped.
- *     Very long documents are processed in chunks of 64 Ki units with an
- *     overlap of n_max - 1, so scratch memory does not grow with documents.
+ *     24-byte slots holding key, count, id, document frequency and the stamp
+ *     of the last document) per (corpus, unit, n); no allocation per n-gram,
+ *     growth by 1.5x.  Document frequency uses the stamp, not a per-document
+ *     set, so a window touches exactly one slot.
+ *   - Documents are decoded into a batch of up to 64 Ki code points (0
+ *     between Han runs and documents) that spans documents, and a full batch
+ *     is counted in passes, one per n: each pass gathers the keys of all
+ *     valid windows, then upserts them while prefetching the slot of the
+ *     window 16 ahead, so the memory latency of the table is overlapped.  A
+ *     batch cut inside a document carries its last n_max - 1 units over, so
+ *     scratch memory does not grow with documents.  Every entry point that
+ *     reads the tables counts the pending batch first (ng_sync).
  *   - Han = Unicode Script=Han as ICU defines it, looked up in a 32 KiB
  *     bitmap built from uscript_getScript() when the engine is made.
  *
  * Ownership follows tifa_common.h.  No globals, no printing.
  */
+#define _DEFAULT_SOURCE /* madvise */
 #include "stats.h"
 
-#include <math.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unicode/uscript.h>
 #include <xxhash.h>
 
@@ -45,57 +48,67 @@
 #ifndef NG_PREFETCH
 #define NG_PREFETCH 16
 #endif
-#define NG_CHUNK 65536
+#define NG_CHUNK 65536 /* units per batch */
 #define NG_HAN_LIMIT 0x40000u /* Han lives below U+40000 */
 #define NG_MIN_CAP 256
 
 /* ------------------------------------------------------------ the table -- */
 
-/* One counted n-gram: 16 bytes, four to a cache line.  key 0 marks an
- * empty slot (real keys are never 0: code points of Han characters and ids
- * are all >= 1).  count holds the low 32 bits; each wrap-around is recorded
- * in the table's wraps list (exact, and in practice never used). */
+/* One counted n-gram: 24 bytes, everything a window updates in one place
+ * (measured against 16-byte slots with document frequency kept in per-id
+ * arrays: docs/ngrams.md).  key 0 marks an empty slot (real keys are never
+ * 0: code points of Han characters and ids are all >= 1).  count holds the
+ * low 32 bits; each wrap-around is recorded in the table's wraps list
+ * (exact, and in practice never used).  last is the stamp of the last
+ * document that counted the n-gram, so docs needs no per-document set. */
 typedef struct ng_slot {
     uint64_t key;
     uint32_t count;
-    uint32_t id; /* 1-based, in order of first insertion */
+    uint32_t id;   /* 1-based, in order of first insertion */
+    uint32_t docs; /* documents containing it */
+    uint32_t last; /* document stamp */
 } ng_slot;
 
-/* An open-addressing table plus dense per-id arrays: document frequency
- * (docs[id]) and, for the document being counted, a bitmap of the ids seen
- * (seen) with the list of those ids (touched); at the end of the document
- * each touched id gets docs[id]++ and its bit cleared.  The bitmap is 1 bit
- * per n-gram, so the per-window check stays in cache, and docs[] is touched
- * once per distinct n-gram per document. */
 typedef struct ng_table {
     ng_slot *slots;
-    size_t mask;  /* capacity - 1 (capacity a power of two), 0 when empty */
+    size_t cap;   /* slots (any number), 0 when empty */
     size_t size;
-    unsigned shift; /* 64 - log2(capacity) */
     size_t grow_at;
-    uint32_t *docs;   /* [id], id_cap entries */
-    uint64_t *seen;   /* bit per id */
-    size_t id_cap;
-    uint32_t *touched;
-    size_t n_touched, cap_touched;
     uint32_t *wraps;  /* ids whose count passed 2^32 (once per wrap) */
     size_t n_wraps, cap_wraps;
 } ng_table;
 
-static inline size_t ng_hash(uint64_t key, unsigned shift)
+/* Slot index of key in a table of cap slots: the key is mixed (xor-shift,
+ * multiply) and the high half of hash * cap picks the slot ("fastrange"),
+ * so capacities need not be powers of two and tables grow by 1.5x. */
+static inline size_t slot_of(uint64_t key, size_t cap)
 {
     key ^= key >> 31;
     key *= UINT64_C(0x9E3779B97F4A7C15);
-    return (size_t)(key >> shift);
+    key ^= key >> 29;
+    return (size_t)(((unsigned __int128)key * cap) >> 64);
 }
 
-/* Zeroed memory for a table of `bytes` (calloc: large blocks come from
- * fresh, lazily zeroed pages).  Transparent huge pages were tried and made
- * growth-heavy corpora slower (kernel compaction on fault), see
- * docs/ngrams.md.  Release with slots_free(p, bytes). */
+/* Zeroed memory for a table of `bytes`.  Tables of 2 MiB and more are
+ * 2 MiB-aligned and asked for transparent huge pages: every upsert is a
+ * random access, and with 4 KiB pages most are TLB misses too (10-30 %
+ * faster counting on the government reports; neutral on the synthetic
+ * corpus, where growth dominates; docs/ngrams.md).  Release with
+ * slots_free(p, bytes). */
+#define NG_HUGE ((size_t)2 << 20)
 static void *slots_alloc(size_t bytes)
 {
-    return calloc(1, bytes);
+    if (bytes < NG_HUGE)
+        return calloc(1, bytes);
+    size_t len = (bytes + NG_HUGE - 1) / NG_HUGE * NG_HUGE;
+    void *p = aligned_alloc(NG_HUGE, len);
+    if (!p)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#endif
+    memset(p, 0, bytes);
+    return p;
 }
 
 static void slots_free(void *p, size_t bytes)
@@ -104,42 +117,38 @@ static void slots_free(void *p, size_t bytes)
     free(p);
 }
 
-/* Rehashes t into at least `want` slots (a power of two, >= NG_MIN_CAP). */
-static tifa_status table_rehash(ng_table *t, size_t want)
+/* Rehashes t into `cap` slots (>= NG_MIN_CAP). */
+static tifa_status table_rehash(ng_table *t, size_t cap)
 {
-    size_t cap = NG_MIN_CAP;
-    while (cap < want)
-        cap *= 2;
-    unsigned bits = 0;
-    while (((size_t)1 << bits) < cap)
-        bits++;
+    if (cap < NG_MIN_CAP)
+        cap = NG_MIN_CAP;
     ng_slot *slots = slots_alloc(cap * sizeof *slots);
     if (!slots)
         return TIFA_ENOMEM;
-    unsigned shift = 64 - bits;
-    size_t mask = cap - 1;
     if (t->slots) {
-        for (size_t i = 0; i <= t->mask; i++) {
+        for (size_t i = 0; i < t->cap; i++) {
             ng_slot *s = &t->slots[i];
             if (!s->key)
                 continue;
-            size_t j = ng_hash(s->key, shift);
+            size_t j = slot_of(s->key, cap);
             while (slots[j].key)
-                j = (j + 1) & mask;
+                j = j + 1 == cap ? 0 : j + 1;
             slots[j] = *s;
         }
-        slots_free(t->slots, (t->mask + 1) * sizeof *slots);
+        slots_free(t->slots, t->cap * sizeof *slots);
     }
     t->slots = slots;
-    t->mask = mask;
-    t->shift = shift;
-    t->grow_at = cap / 10 * 7; /* load factor 0.7 */
+    t->cap = cap;
+    t->grow_at = cap / 5 * 4; /* load factor 0.8 */
     return TIFA_OK;
 }
 
+/* Growth by 1.5x (not 2x): the load factor stays within 0.53..0.8, so the
+ * bytes per distinct n-gram vary by at most 1.5x with corpus size, and the
+ * transient of a rehash (old + new table) is 2.5x, not 3x, the old one. */
 static tifa_status table_grow(ng_table *t)
 {
-    return table_rehash(t, t->mask ? (t->mask + 1) * 2 : NG_MIN_CAP);
+    return table_rehash(t, t->cap ? t->cap + t->cap / 2 : NG_MIN_CAP);
 }
 
 /* Makes room for `extra` more entries without growing on the way (bulk
@@ -147,8 +156,8 @@ static tifa_status table_grow(ng_table *t)
  * front of a small table). */
 static tifa_status table_reserve(ng_table *t, size_t extra)
 {
-    size_t need = (t->size + extra) / 7 * 10 + NG_MIN_CAP;
-    if (t->mask && t->mask + 1 >= need)
+    size_t need = (t->size + extra) / 4 * 5 + NG_MIN_CAP;
+    if (t->cap >= need)
         return TIFA_OK;
     return table_rehash(t, need);
 }
@@ -156,32 +165,9 @@ static tifa_status table_reserve(ng_table *t, size_t extra)
 static void table_free(ng_table *t)
 {
     if (t->slots)
-        slots_free(t->slots, (t->mask + 1) * sizeof *t->slots);
-    free(t->docs);
-    free(t->seen);
-    free(t->touched);
+        slots_free(t->slots, t->cap * sizeof *t->slots);
     free(t->wraps);
     memset(t, 0, sizeof *t);
-}
-
-/* Grows the per-id arrays to hold id `need`. */
-static __attribute__((noinline)) tifa_status table_grow_ids(ng_table *t, size_t need)
-{
-    size_t cap = t->id_cap ? t->id_cap : 1024;
-    while (cap <= need)
-        cap *= 2;
-    uint32_t *docs = realloc(t->docs, cap * sizeof *docs);
-    if (!docs)
-        return TIFA_ENOMEM;
-    t->docs = docs;
-    memset(docs + t->id_cap, 0, (cap - t->id_cap) * sizeof *docs);
-    uint64_t *seen = realloc(t->seen, cap / 64 * sizeof *seen);
-    if (!seen)
-        return TIFA_ENOMEM;
-    t->seen = seen;
-    memset(seen + t->id_cap / 64, 0, (cap - t->id_cap) / 64 * sizeof *seen);
-    t->id_cap = cap;
-    return TIFA_OK;
 }
 
 static tifa_status push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
@@ -215,19 +201,8 @@ static tifa_status slot_add(ng_table *t, ng_slot *s, uint64_t count, uint32_t do
     for (uint64_t k = v >> 32; k; k--)
         if (push_u32(&t->wraps, &t->n_wraps, &t->cap_wraps, s->id) != TIFA_OK)
             return TIFA_ENOMEM;
-    t->docs[s->id] += docs;
+    s->docs += docs;
     return TIFA_OK;
-}
-
-/* End of a document: docs[id]++ for every id it contained. */
-static void table_end_doc(ng_table *t)
-{
-    for (size_t i = 0; i < t->n_touched; i++) {
-        uint32_t id = t->touched[i];
-        t->docs[id]++;
-        t->seen[id >> 6] &= ~(UINT64_C(1) << (id & 63));
-    }
-    t->n_touched = 0;
 }
 
 /* The slot of key, inserted with zero counts when absent; NULL when memory
@@ -236,9 +211,9 @@ static inline ng_slot *table_upsert(ng_table *t, uint64_t key)
 {
     if (t->size >= t->grow_at && table_grow(t) != TIFA_OK)
         return NULL;
-    if (t->size + 1 >= t->id_cap && table_grow_ids(t, t->size + 1) != TIFA_OK)
-        return NULL;
-    size_t i = ng_hash(key, t->shift);
+    if (t->size >= UINT32_MAX - 1)
+        return NULL; /* ids are 32-bit */
+    size_t i = slot_of(key, t->cap);
     for (;;) {
         ng_slot *s = &t->slots[i];
         if (s->key == key)
@@ -248,22 +223,23 @@ static inline ng_slot *table_upsert(ng_table *t, uint64_t key)
             s->id = (uint32_t)++t->size;
             return s;
         }
-        i = (i + 1) & t->mask;
+        i = i + 1 == t->cap ? 0 : i + 1;
     }
 }
 
+/* The slot of key or NULL (borrowed, valid until the next insertion). */
 static const ng_slot *table_find(const ng_table *t, uint64_t key)
 {
     if (!t->size || !key)
         return NULL;
-    size_t i = ng_hash(key, t->shift);
+    size_t i = slot_of(key, t->cap);
     for (;;) {
         const ng_slot *s = &t->slots[i];
         if (s->key == key)
             return s;
         if (!s->key)
             return NULL;
-        i = (i + 1) & t->mask;
+        i = i + 1 == t->cap ? 0 : i + 1;
     }
 }
 
@@ -273,7 +249,7 @@ static const ng_slot **table_index(const ng_table *t)
     const ng_slot **idx = calloc(t->size + 1, sizeof *idx);
     if (!idx)
         return NULL;
-    for (size_t i = 0; t->size && i <= t->mask; i++)
+    for (size_t i = 0; t->size && i < t->cap; i++)
         if (t->slots[i].key)
             idx[t->slots[i].id] = &t->slots[i];
     return idx;
@@ -303,9 +279,19 @@ struct tifa_ngrams {
     ng_corpus *corpora;
     size_t n_corpora;
     size_t last_corpus;    /* cache of the corpus of the previous document */
-    /* scratch, reused across documents */
-    uint32_t *units;       /* code points / word ids, 0 = break */
+    uint32_t stamp;        /* current document (for document frequency) */
+    /* the character batch: code points of several documents of one corpus,
+     * 0 between Han runs and documents; marks say which document (stamp)
+     * starts where */
+    uint32_t *units;
     size_t n_units;
+    size_t batch_corpus;   /* index of its corpus (valid when n_units) */
+    uint32_t *mark_pos, *mark_stamp;
+    size_t n_marks, cap_marks;
+    /* word ids of the current document (words are counted per document) */
+    uint32_t *wunits;
+    size_t n_wunits;
+    /* scratch of a pass */
     uint64_t *keys;        /* keys of the valid windows of one pass */
     uint32_t *pos;         /* their start positions */
     uint32_t *ida, *idb;   /* ids of the (n-1)- and n-grams by position */
@@ -477,6 +463,9 @@ void tifa_ngrams_free(tifa_ngrams *ng)
         tifa_segmenter_free(ng->seg);
     free(ng->stoplist_path);
     free(ng->units);
+    free(ng->wunits);
+    free(ng->mark_pos);
+    free(ng->mark_stamp);
     free(ng->keys);
     free(ng->pos);
     free(ng->ida);
@@ -485,7 +474,8 @@ void tifa_ngrams_free(tifa_ngrams *ng)
     free(ng);
 }
 
-/* The corpus called name, created when absent; NULL on ENOMEM. */
+/* The corpus called name, created when absent; NULL on ENOMEM.  Borrowed:
+ * valid until the next corpus is created (the array may move). */
 static ng_corpus *corpus_get(tifa_ngrams *ng, const char *name)
 {
     if (!name)
@@ -517,68 +507,99 @@ static tifa_status reserve_scratch(tifa_ngrams *ng)
         return TIFA_OK;
     size_t cap = NG_CHUNK + NG_TABLES + 1;
     ng->units = calloc(cap, sizeof *ng->units);
+    ng->wunits = calloc(cap, sizeof *ng->wunits);
     ng->keys = calloc(cap, sizeof *ng->keys);
     ng->pos = calloc(cap, sizeof *ng->pos);
     ng->ida = calloc(cap, sizeof *ng->ida);
     ng->idb = calloc(cap, sizeof *ng->idb);
-    if (!ng->units || !ng->keys || !ng->pos || !ng->ida || !ng->idb)
+    if (!ng->units || !ng->wunits || !ng->keys || !ng->pos || !ng->ida || !ng->idb)
         return TIFA_ENOMEM;
     return TIFA_OK;
 }
 
-/* Upserts the m window keys (all valid) into t, counting each once, and
- * writes each id to ids[pos[j]] (ids may be NULL).  The slot of the window
- * NG_PREFETCH ahead is prefetched so the table's memory latency overlaps;
- * the document-frequency update is branch-free. */
-static tifa_status count_pass(ng_table *t, const uint64_t *keys,
-                              const uint32_t *pos, size_t m, uint32_t *ids)
+/* Where documents start in the buffer being counted: marks[k] = (position,
+ * stamp), positions ascending, marks[0] at or before the first window. */
+typedef struct ng_marks {
+    const uint32_t *pos, *stamp;
+    size_t n;
+} ng_marks;
+
+/* Upserts one window and counts it; NULL when memory runs out.  The slot is
+ * borrowed, valid until the next insertion. */
+static inline ng_slot *count_one(ng_table *t, uint64_t key, uint32_t stamp)
+{
+    ng_slot *s = table_upsert(t, key);
+    if (!s)
+        return NULL;
+    if (__builtin_expect(++s->count == 0, 0) &&
+        push_u32(&t->wraps, &t->n_wraps, &t->cap_wraps, s->id) != TIFA_OK)
+        return NULL;
+    s->docs += s->last != stamp;
+    s->last = stamp;
+    return s;
+}
+
+static inline void prefetch_slot(const ng_table *t, uint64_t key)
+{
+    const char *p = (const char *)&t->slots[slot_of(key, t->cap)];
+    __builtin_prefetch(p, 1, 1);
+    __builtin_prefetch(p + sizeof(ng_slot) - 1, 1, 1); /* may straddle lines */
+}
+
+/* Upserts the m valid windows (keys[j] starting at pos[j], ascending) into
+ * t, counting each once, and writes each id to ids[pos[j]] (ids may be
+ * NULL).  The slot of the window NG_PREFETCH ahead is prefetched, so several
+ * cache misses are in flight at once.  (Sorting a large batch of windows by
+ * table partition, to keep each partition's slots in L2, was measured and
+ * rejected: docs/ngrams.md.) */
+static tifa_status count_pass(ng_table *t, const uint64_t *keys, const uint32_t *pos,
+                              size_t m, uint32_t *ids, const ng_marks *mk)
 {
     if (!t->slots && table_grow(t) != TIFA_OK)
         return TIFA_ENOMEM;
-    if (t->n_touched + m > t->cap_touched) {
-        size_t cap = t->cap_touched ? t->cap_touched : 1024;
-        while (cap < t->n_touched + m)
-            cap *= 2;
-        uint32_t *g = realloc(t->touched, cap * sizeof *g);
-        if (!g)
-            return TIFA_ENOMEM;
-        t->touched = g;
-        t->cap_touched = cap;
-    }
-    uint32_t *touched = t->touched;
-    size_t nt = t->n_touched;
+    size_t k = 0;
     for (size_t j = 0; j < m; j++) {
         if (j + NG_PREFETCH < m)
-            __builtin_prefetch(&t->slots[ng_hash(keys[j + NG_PREFETCH], t->shift)], 1, 1);
-        ng_slot *s = table_upsert(t, keys[j]);
-        if (!s) {
-            t->n_touched = nt;
+            prefetch_slot(t, keys[j + NG_PREFETCH]);
+        while (k + 1 < mk->n && mk->pos[k + 1] <= pos[j])
+            k++;
+        ng_slot *s = count_one(t, keys[j], mk->stamp[k]);
+        if (!s)
             return TIFA_ENOMEM;
-        }
-        uint32_t id = s->id;
-        if (__builtin_expect(++s->count == 0, 0) &&
-            push_u32(&t->wraps, &t->n_wraps, &t->cap_wraps, id) != TIFA_OK) {
-            t->n_touched = nt;
-            return TIFA_ENOMEM;
-        }
-        uint64_t *w = &t->seen[id >> 6], bit = UINT64_C(1) << (id & 63);
-        touched[nt] = id;
-        nt += !(*w & bit);
-        *w |= bit;
         if (ids)
-            ids[pos[j]] = id;
+            ids[pos[j]] = s->id;
     }
-    t->n_touched = nt;
     return TIFA_OK;
 }
 
-/* Counts every window that starts in units[0..m) (units[m..m+maxn) must be
+static tifa_status flush_batch(tifa_ngrams *ng, bool final);
+
+/* Next document stamp; on wrap-around the batch is counted and every stamp
+ * cleared. */
+static tifa_status next_stamp(tifa_ngrams *ng)
+{
+    if (ng->stamp + 1 != 0) {
+        ng->stamp++;
+        return TIFA_OK;
+    }
+    tifa_status st = flush_batch(ng, true);
+    for (size_t i = 0; i < ng->n_corpora; i++)
+        for (int u = 0; u < 2; u++)
+            for (int n = 0; n < NG_TABLES; n++) {
+                ng_table *t = &ng->corpora[i].t[u][n];
+                for (size_t j = 0; t->size && j < t->cap; j++)
+                    t->slots[j].last = 0;
+            }
+    ng->stamp = 1;
+    return st;
+}
+
+/* Counts every window that starts in u[0..m) (u[m..m+maxn) must be
  * readable; 0 is a break).  Each pass first gathers the keys of the valid
  * windows (branch-free), then counts them. */
 static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
-                               size_t m)
+                               const uint32_t *u, size_t m, const ng_marks *mk)
 {
-    const uint32_t *u = ng->units;
     uint64_t *keys = ng->keys;
     uint32_t *pos = ng->pos;
     uint32_t *prev = ng->ida, *next = ng->idb;
@@ -590,9 +611,10 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
 
     for (size_t i = 0; i < m; i++) {
         keys[k] = u[i];
+        pos[k] = (uint32_t)i;
         k += u[i] != 0;
     }
-    if ((st = count_pass(&t[1], keys, pos, k, NULL)) != TIFA_OK)
+    if ((st = count_pass(&t[1], keys, pos, k, NULL, mk)) != TIFA_OK)
         return st;
     if (maxn < 2)
         return TIFA_OK;
@@ -604,7 +626,7 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
         k += (u[i] != 0) & (u[i + 1] != 0);
     }
     memset(prev, 0, m * sizeof *prev);
-    if ((st = count_pass(&t[2], keys, pos, k, prev)) != TIFA_OK)
+    if ((st = count_pass(&t[2], keys, pos, k, prev, mk)) != TIFA_OK)
         return st;
     for (int n = 3; n <= maxn; n++) {
         k = 0;
@@ -623,7 +645,8 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
         }
         if (n < maxn)
             memset(next, 0, m * sizeof *next);
-        if ((st = count_pass(&t[n], keys, pos, k, n < maxn ? next : NULL)) != TIFA_OK)
+        if ((st = count_pass(&t[n], keys, pos, k, n < maxn ? next : NULL, mk)) !=
+            TIFA_OK)
             return st;
         uint32_t *tmp = prev;
         prev = next;
@@ -632,36 +655,75 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
     return TIFA_OK;
 }
 
-/* Processes the buffered units: all when final, else all but the last
- * maxn - 1 (moved to the front, their windows are not complete yet). */
-static tifa_status flush_units(tifa_ngrams *ng, ng_corpus *c, int unit,
-                               bool final)
+static tifa_status push_mark(tifa_ngrams *ng, uint32_t pos, uint32_t stamp)
 {
-    int maxn = maxn_of(ng, unit);
-    size_t keep = final ? 0 : (size_t)(maxn - 1);
+    if (ng->n_marks == ng->cap_marks) {
+        size_t cap = ng->cap_marks ? ng->cap_marks * 2 : 256;
+        uint32_t *p = realloc(ng->mark_pos, cap * sizeof *p);
+        if (!p)
+            return TIFA_ENOMEM;
+        ng->mark_pos = p;
+        uint32_t *q = realloc(ng->mark_stamp, cap * sizeof *q);
+        if (!q)
+            return TIFA_ENOMEM;
+        ng->mark_stamp = q;
+        ng->cap_marks = cap;
+    }
+    ng->mark_pos[ng->n_marks] = pos;
+    ng->mark_stamp[ng->n_marks++] = stamp;
+    return TIFA_OK;
+}
+
+/* Counts the character batch: all of it when final, else all but the last
+ * char_max - 1 units (moved to the front with their marks: their windows are
+ * not complete yet). */
+static tifa_status flush_batch(tifa_ngrams *ng, bool final)
+{
+    if (!ng->n_units)
+        return TIFA_OK;
+    size_t keep = final ? 0 : (size_t)(ng->opt.char_max - 1);
     if (ng->n_units <= keep)
         return TIFA_OK;
     size_t m = ng->n_units - keep;
     memset(ng->units + ng->n_units, 0, NG_TABLES * sizeof *ng->units);
-    tifa_status st = count_units(ng, c, unit, m);
+    ng_marks mk = { ng->mark_pos, ng->mark_stamp, ng->n_marks };
+    tifa_status st = count_units(ng, &ng->corpora[ng->batch_corpus], TIFA_UNIT_CHAR,
+                                 ng->units, m, &mk);
     memmove(ng->units, ng->units + m, keep * sizeof *ng->units);
     ng->n_units = keep;
+    /* marks of the kept units: the one covering position m, then later ones */
+    size_t first = 0;
+    while (first + 1 < ng->n_marks && ng->mark_pos[first + 1] <= m)
+        first++;
+    size_t out = 0;
+    for (size_t i = first; keep && i < ng->n_marks; i++) {
+        ng->mark_pos[out] = i == first ? 0 : ng->mark_pos[i] - (uint32_t)m;
+        ng->mark_stamp[out++] = ng->mark_stamp[i];
+    }
+    ng->n_marks = out;
     return st;
 }
 
-static tifa_status add_chars(tifa_ngrams *ng, ng_corpus *c, const char *text,
+/* Appends a document's Han characters to the batch (counting the batch
+ * whenever it is full). */
+static tifa_status add_chars(tifa_ngrams *ng, size_t corpus, const char *text,
                              size_t len)
 {
+    tifa_status st;
+    if (ng->n_units && ng->batch_corpus != corpus &&
+        (st = flush_batch(ng, true)) != TIFA_OK)
+        return st;
+    ng->batch_corpus = corpus;
+    if ((st = push_mark(ng, (uint32_t)ng->n_units, ng->stamp)) != TIFA_OK)
+        return st;
     const unsigned char *p = (const unsigned char *)text;
     const unsigned char *end = p + len;
     uint32_t *u = ng->units;
-    size_t n = 0;
-    tifa_status st;
-    ng->n_units = 0;
+    size_t n = ng->n_units;
     while (p < end) {
         if (n >= NG_CHUNK) {
             ng->n_units = n;
-            if ((st = flush_units(ng, c, TIFA_UNIT_CHAR, false)) != TIFA_OK)
+            if ((st = flush_batch(ng, false)) != TIFA_OK)
                 return st;
             n = ng->n_units;
         }
@@ -691,8 +753,19 @@ static tifa_status add_chars(tifa_ngrams *ng, ng_corpus *c, const char *text,
         else if (n && u[n - 1])
             u[n++] = 0;
     }
+    if (n && u[n - 1]) /* documents never join */
+        u[n++] = 0;
     ng->n_units = n;
-    return flush_units(ng, c, TIFA_UNIT_CHAR, true);
+    if (n >= NG_CHUNK)
+        return flush_batch(ng, false);
+    return TIFA_OK;
+}
+
+/* Counts whatever the batch holds; every entry point that reads or moves the
+ * tables calls it first. */
+static tifa_status ng_sync(tifa_ngrams *ng)
+{
+    return flush_batch(ng, true);
 }
 
 /* --- word unit --- */
@@ -723,16 +796,33 @@ static void on_sentence(const char *start, size_t bytes, void *user)
     ng->spans[ng->n_spans++] = bytes;
 }
 
+/* Counts the words of the current document buffered so far (all when
+ * final, else all but the last word_max - 1). */
+static tifa_status flush_words(tifa_ngrams *ng, ng_corpus *c, bool final)
+{
+    size_t keep = final ? 0 : (size_t)(ng->opt.word_max - 1);
+    if (ng->n_wunits <= keep)
+        return TIFA_OK;
+    size_t m = ng->n_wunits - keep;
+    memset(ng->wunits + ng->n_wunits, 0, NG_TABLES * sizeof *ng->wunits);
+    uint32_t zero = 0, stamp = ng->stamp;
+    ng_marks mk = { &zero, &stamp, 1 };
+    tifa_status st = count_units(ng, c, TIFA_UNIT_WORD, ng->wunits, m, &mk);
+    memmove(ng->wunits, ng->wunits + m, keep * sizeof *ng->wunits);
+    ng->n_wunits = keep;
+    return st;
+}
+
 static void push_unit(word_ctx *w, uint32_t id)
 {
     tifa_ngrams *ng = w->ng;
     if (w->st != TIFA_OK)
         return;
-    if (!id && (!ng->n_units || !ng->units[ng->n_units - 1]))
+    if (!id && (!ng->n_wunits || !ng->wunits[ng->n_wunits - 1]))
         return;
-    ng->units[ng->n_units++] = id;
-    if (ng->n_units >= NG_CHUNK)
-        w->st = flush_units(ng, w->c, TIFA_UNIT_WORD, false);
+    ng->wunits[ng->n_wunits++] = id;
+    if (ng->n_wunits >= NG_CHUNK)
+        w->st = flush_words(ng, w->c, false);
 }
 
 static void on_word(const char *start, size_t bytes, void *user)
@@ -761,7 +851,7 @@ static tifa_status add_words(tifa_ngrams *ng, ng_corpus *c, const char *text,
     }
     word_ctx w = { ng, c, TIFA_OK };
     ng->n_spans = 0;
-    ng->n_units = 0;
+    ng->n_wunits = 0;
     if ((st = tifa_sentences(ng->seg, text, len, on_sentence, &w)) != TIFA_OK)
         return st;
     if (w.st != TIFA_OK)
@@ -774,7 +864,7 @@ static tifa_status add_words(tifa_ngrams *ng, ng_corpus *c, const char *text,
         if (w.st != TIFA_OK)
             return w.st;
     }
-    return flush_units(ng, c, TIFA_UNIT_WORD, true);
+    return flush_words(ng, c, true);
 }
 
 static tifa_status maybe_spill(tifa_ngrams *ng);
@@ -789,7 +879,10 @@ tifa_status tifa_ngrams_add_doc(tifa_ngrams *ng, const tifa_doc *doc)
     ng_corpus *c = corpus_get(ng, doc->corpus);
     if (!c)
         return TIFA_ENOMEM;
+    size_t ci = (size_t)(c - ng->corpora);
     tifa_status st = reserve_scratch(ng);
+    if (st == TIFA_OK)
+        st = next_stamp(ng);
     if (st != TIFA_OK)
         return st;
     c->chars += doc->chars;
@@ -797,12 +890,13 @@ tifa_status tifa_ngrams_add_doc(tifa_ngrams *ng, const tifa_doc *doc)
     const char *text = doc->text ? doc->text : "";
     size_t len = doc->text ? doc->text_len : 0;
     if (ng->opt.char_max)
-        st = add_chars(ng, c, text, len);
+        st = add_chars(ng, ci, text, len);
     if (st == TIFA_OK && ng->opt.word_max)
-        st = add_words(ng, c, text, len);
-    for (int u = 0; u < 2; u++)
-        for (int n = 1; n < NG_TABLES; n++)
-            table_end_doc(&c->t[u][n]);
+        st = add_words(ng, &ng->corpora[ci], text, len);
+    /* under a budget the tables must be current at every document end, where
+     * a spill may happen */
+    if (st == TIFA_OK && ng->opt.memory_budget)
+        st = ng_sync(ng);
     if (st != TIFA_OK)
         return st;
     return maybe_spill(ng);
@@ -853,7 +947,7 @@ static tifa_status merge_corpus(ng_corpus *dst, const ng_corpus *src,
                 break;
             }
         }
-        for (size_t i = 0; s->size && i <= s->mask; i++) {
+        for (size_t i = 0; s->size && i < s->cap; i++) {
             const ng_slot *e = &s->slots[i];
             if (!e->key)
                 continue;
@@ -862,7 +956,7 @@ static tifa_status merge_corpus(ng_corpus *dst, const ng_corpus *src,
                 st = TIFA_ENOMEM;
                 break;
             }
-            if ((st = slot_add(d, o, slot_count(s, e), s->docs[e->id])) != TIFA_OK)
+            if ((st = slot_add(d, o, slot_count(s, e), e->docs)) != TIFA_OK)
                 break;
             if (maps[n])
                 maps[n][e->id] = o->id;
@@ -891,6 +985,10 @@ tifa_status tifa_ngrams_merge(tifa_ngrams *into, tifa_ngrams *from)
     if (!into || !from)
         return TIFA_EUSAGE;
     tifa_status st = check_compatible(into, from);
+    if (st == TIFA_OK)
+        st = ng_sync(into);
+    if (st == TIFA_OK)
+        st = ng_sync(from);
     if (st != TIFA_OK)
         return st;
     size_t nw = tifa_strmap_size(from->words);
@@ -945,6 +1043,7 @@ typedef struct ng_index {
     const ng_slot **idx[2][NG_TABLES]; /* id -> slot, for prefix tables */
 } ng_index;
 
+/* Releases what index_build allocated. */
 static void index_free(ng_index *x)
 {
     for (int u = 0; u < 2; u++)
@@ -953,6 +1052,8 @@ static void index_free(ng_index *x)
     memset(x, 0, sizeof *x);
 }
 
+/* Fills x with id -> slot arrays of the prefix tables of c (the tables
+ * whose ids longer keys refer to); release with index_free, also on error. */
 static tifa_status index_build(ng_index *x, const ng_corpus *c, int maxc, int maxw)
 {
     memset(x, 0, sizeof *x);
@@ -1042,7 +1143,8 @@ static tifa_status units_text(const tifa_ngrams *ng, int unit, const uint32_t *v
     return st;
 }
 
-/* The slot of the n-gram with units v in corpus c (word ids of ng), or NULL. */
+/* The slot of the n-gram with units v in corpus c (word ids of ng), or NULL
+ * (borrowed from the table). */
 static const ng_slot *find_units(const ng_corpus *c, int unit, int n,
                                  const uint32_t *v)
 {
@@ -1068,7 +1170,8 @@ static const ng_slot *find_units(const ng_corpus *c, int unit, int n,
 
 /* Shard format v1 (little-endian; docs/ngrams.md):
  *   "TIFANGR1" u32 version=1 u32 char_min u32 char_max u32 word_min
- *   u32 word_max
+ *   u32 word_max u64 min_count u64 min_docs u64 top_k
+ *   u64 n_stop, then per stop-listed n-gram: u32 len, bytes
  *   u64 n_words, then per word: u32 len, bytes            (word id = index+1)
  *   u32 n_corpora, then per corpus: u32 len, name, u64 chars, u64 docs,
  *     for unit char (n = 1..char_max) then word (n = 1..word_max):
@@ -1094,6 +1197,7 @@ static tifa_status put_u64(tifa_buf *b, uint64_t v)
     return tifa_buf_append(b, s, 8);
 }
 
+/* Appends the shard of ng (format above) to b; the caller owns b. */
 static tifa_status serialize(const tifa_ngrams *ng, tifa_buf *b)
 {
     tifa_status st = tifa_buf_append(b, NG_MAGIC, 8);
@@ -1102,6 +1206,18 @@ static tifa_status serialize(const tifa_ngrams *ng, tifa_buf *b)
     if (st == TIFA_OK) st = put_u32(b, (uint32_t)ng->opt.char_max);
     if (st == TIFA_OK) st = put_u32(b, (uint32_t)ng->opt.word_min);
     if (st == TIFA_OK) st = put_u32(b, (uint32_t)ng->opt.word_max);
+    if (st == TIFA_OK) st = put_u64(b, (uint64_t)ng->opt.min_count);
+    if (st == TIFA_OK) st = put_u64(b, (uint64_t)ng->opt.min_docs);
+    if (st == TIFA_OK) st = put_u64(b, (uint64_t)ng->opt.top_k);
+    size_t ns = ng->stop ? tifa_strmap_size(ng->stop) : 0;
+    if (st == TIFA_OK) st = put_u64(b, ns);
+    for (size_t i = 0; i < ns && st == TIFA_OK; i++) {
+        size_t len;
+        const char *w = tifa_strmap_key(ng->stop, (uint32_t)i, &len);
+        st = put_u32(b, (uint32_t)len);
+        if (st == TIFA_OK)
+            st = tifa_buf_append(b, w, len);
+    }
     size_t nw = tifa_strmap_size(ng->words);
     if (st == TIFA_OK) st = put_u64(b, nw);
     for (size_t i = 0; i < nw && st == TIFA_OK; i++) {
@@ -1129,7 +1245,7 @@ static tifa_status serialize(const tifa_ngrams *ng, tifa_buf *b)
                 for (size_t id = 1; id <= t->size && st == TIFA_OK; id++) {
                     st = put_u64(b, idx[id]->key);
                     if (st == TIFA_OK) st = put_u64(b, slot_count(t, idx[id]));
-                    if (st == TIFA_OK) st = put_u32(b, t->docs[id]);
+                    if (st == TIFA_OK) st = put_u32(b, idx[id]->docs);
                 }
                 free(idx);
             }
@@ -1147,8 +1263,12 @@ tifa_status tifa_ngrams_save(const tifa_ngrams *ng, const char *path)
         return TIFA_EUSAGE;
     if (ng->n_runs)
         return TIFA_ELIMIT; /* spilled engines are written, not saved */
+    /* counting the pending batch changes no result, only when it is done */
+    tifa_status st = ng_sync((tifa_ngrams *)ng);
+    if (st != TIFA_OK)
+        return st;
     tifa_buf b = { 0 };
-    tifa_status st = serialize(ng, &b);
+    st = serialize(ng, &b);
     if (st == TIFA_OK)
         st = tifa_write_file_atomic(path, b.data, b.len);
     tifa_buf_free(&b);
@@ -1208,8 +1328,11 @@ static bool key_valid(const tifa_ngrams *ng, const ng_corpus *c, int unit,
     return hi && hi <= c->t[unit][n - 1].size && lo && lo <= nw;
 }
 
-/* Reads a shard written by tifa_ngrams_save; the caller frees the result.
- * A damaged file (checksum, truncation, bad ids) gives TIFA_EFORMAT. */
+/* Reads a shard written by tifa_ngrams_save, with the filters (n ranges,
+ * min_count, min_docs, top_k, stop list entries) it was counted with, so
+ * writing a merge of shards gives what the one run would have written; the
+ * caller frees the result.  A damaged file (checksum, truncation, bad ids)
+ * gives TIFA_EFORMAT. */
 tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status)
 {
     tifa_status dummy;
@@ -1224,7 +1347,7 @@ tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status)
     }
     tifa_ngrams *ng = NULL;
     reader r = { (const unsigned char *)data, (const unsigned char *)data + len, false };
-    if (len < 8 + 20 + 8 + 4 + 8 || memcmp(data, NG_MAGIC, 8)) {
+    if (len < 8 + 20 + 24 + 8 + 8 + 4 + 8 || memcmp(data, NG_MAGIC, 8)) {
         st = TIFA_EFORMAT;
         goto out;
     }
@@ -1242,14 +1365,32 @@ tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status)
     o.char_max = (int)get_n(&r, 4);
     o.word_min = (int)get_n(&r, 4);
     o.word_max = (int)get_n(&r, 4);
+    uint64_t min_count = get_n(&r, 8), min_docs = get_n(&r, 8);
+    o.top_k = (size_t)get_n(&r, 8);
     if (r.bad || version != NG_VERSION || o.char_max > NG_CHAR_MAX ||
-        o.word_max > NG_WORD_MAX || o.char_min > o.char_max || o.word_min > o.word_max) {
+        o.word_max > NG_WORD_MAX || o.char_min > o.char_max || o.word_min > o.word_max ||
+        min_count > LONG_MAX || min_docs > LONG_MAX) {
         st = TIFA_EFORMAT;
         goto out;
     }
+    o.min_count = (long)min_count;
+    o.min_docs = (long)min_docs;
     ng = tifa_ngrams_new(&o, &st);
     if (!ng)
         goto out;
+    uint64_t ns = get_n(&r, 8);
+    if (ns && !r.bad && !(ng->stop = tifa_strmap_new())) {
+        st = TIFA_ENOMEM;
+        goto out;
+    }
+    for (uint64_t i = 0; i < ns && !r.bad; i++) {
+        uint32_t sl = (uint32_t)get_n(&r, 4);
+        const char *w = get_bytes(&r, sl);
+        if (w && tifa_strmap_intern(ng->stop, w, sl, NULL) == UINT32_MAX) {
+            st = TIFA_ENOMEM;
+            goto out;
+        }
+    }
     uint64_t nw = get_n(&r, 8);
     for (uint64_t i = 0; i < nw && !r.bad; i++) {
         uint32_t wl = (uint32_t)get_n(&r, 4);
@@ -1335,11 +1476,13 @@ out:
 
 /* One row of ngrams.csv before sorting. */
 typedef struct ng_row {
+    uint64_t group;   /* corpus << 16 | unit << 8 | n: the sort's first key */
+    uint64_t count, other; /* other: count in all other corpora (keyness b) */
+    uint64_t prefix;  /* first 8 bytes of text, big-endian: fast tie-break */
     const char *text; /* into the row arena (set after collection) */
     size_t off, len;
-    uint64_t count, other; /* other: count in all other corpora (keyness b) */
     uint32_t docs;
-    uint32_t corpus; /* index into the sorted corpus order */
+    uint32_t corpus;  /* index into the sorted corpus order */
     uint8_t unit, n;
 } ng_row;
 
@@ -1347,6 +1490,8 @@ typedef struct ng_rows {
     ng_row *v;
     size_t n, cap;
     tifa_buf arena;
+    FILE **runs; /* sorted row runs (memory budget), temporary files */
+    size_t n_runs;
 } ng_rows;
 
 static tifa_status rows_add(ng_rows *r, const ng_row *row, const char *text,
@@ -1371,6 +1516,9 @@ static void rows_free(ng_rows *r)
 {
     free(r->v);
     tifa_buf_free(&r->arena);
+    for (size_t i = 0; i < r->n_runs; i++)
+        fclose(r->runs[i]);
+    free(r->runs);
     memset(r, 0, sizeof *r);
 }
 
@@ -1382,18 +1530,52 @@ static int bytes_cmp(const char *a, size_t la, const char *b, size_t lb)
     return (la > lb) - (la < lb);
 }
 
+/* Row order: (corpus, unit, n), count descending, then code-point order
+ * (byte order of UTF-8), the first 8 bytes compared as one integer. */
 static int row_cmp(const void *pa, const void *pb)
 {
     const ng_row *a = pa, *b = pb;
-    if (a->corpus != b->corpus)
-        return a->corpus < b->corpus ? -1 : 1;
-    if (a->unit != b->unit)
-        return a->unit < b->unit ? -1 : 1;
-    if (a->n != b->n)
-        return a->n < b->n ? -1 : 1;
+    if (a->group != b->group)
+        return a->group < b->group ? -1 : 1;
     if (a->count != b->count)
         return a->count > b->count ? -1 : 1;
-    return bytes_cmp(a->text, a->len, b->text, b->len);
+    if (a->prefix != b->prefix)
+        return a->prefix < b->prefix ? -1 : 1;
+    if (a->len <= 8 || b->len <= 8)
+        return (a->len > b->len) - (a->len < b->len);
+    return bytes_cmp(a->text + 8, a->len - 8, b->text + 8, b->len - 8);
+}
+
+/* Decimal digits of v at buf (at least 21 bytes); returns the length.
+ * printf is a measurable share of writing 10^6 rows. */
+static size_t put_dec(char *buf, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* per_10k with 4 decimals, rounded half up from the exact fraction
+ * count * 10^4 / chars (no binary floating point in between); returns the
+ * length written to buf (at least 32 bytes). */
+static size_t format_per_10k(char *buf, uint64_t count, uint64_t chars)
+{
+    unsigned __int128 q = ((unsigned __int128)count * 100000000u * 2 + chars) /
+                          (2 * (unsigned __int128)chars);
+    uint64_t whole = (uint64_t)(q / 10000), frac = (uint64_t)(q % 10000);
+    size_t n = put_dec(buf, whole);
+    buf[n++] = '.';
+    for (int k = 3; k >= 0; k--) {
+        buf[n + (size_t)k] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    return n + 4;
 }
 
 /* Whether a counted n-gram is written (filters other than top_k). */
@@ -1410,7 +1592,100 @@ static bool row_passes(const tifa_ngrams *ng, int unit, int n, uint64_t count,
     return true;
 }
 
-/* Sorted order of the corpora by name: order[i] = index of the i-th. */
+static int row_cmp(const void *pa, const void *pb);
+
+/* Sets each row's text pointer, group and prefix (after collection, when
+ * the arena no longer moves) and sorts the rows. */
+static void rows_sort(ng_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        ng_row *r = &rows->v[i];
+        r->text = rows->arena.data + r->off;
+        r->group = (uint64_t)r->corpus << 16 | (uint64_t)r->unit << 8 | r->n;
+        r->prefix = 0;
+        for (size_t k = 0; k < 8; k++)
+            r->prefix = r->prefix << 8 | (k < r->len ? (unsigned char)r->text[k] : 0);
+    }
+    if (rows->n)
+        qsort(rows->v, rows->n, sizeof *rows->v, row_cmp);
+}
+
+static tifa_status fput_u(FILE *f, uint64_t v, int bytes);
+static bool fget_u(FILE *f, int bytes, uint64_t *v);
+
+/* Under a memory budget: writes the collected rows, sorted, as a row run
+ * (u64 group, u64 count, u64 other, u32 docs, u32 length, text; a final
+ * group of UINT64_MAX) to a temporary file and empties the rows. */
+static tifa_status rows_spill(ng_rows *rows)
+{
+    FILE **runs = realloc(rows->runs, (rows->n_runs + 1) * sizeof *runs);
+    if (!runs)
+        return TIFA_ENOMEM;
+    rows->runs = runs;
+    FILE *f = tmpfile();
+    if (!f)
+        return TIFA_EIO;
+    rows->runs[rows->n_runs++] = f;
+    rows_sort(rows);
+    tifa_status st = TIFA_OK;
+    for (size_t i = 0; i < rows->n && st == TIFA_OK; i++) {
+        const ng_row *r = &rows->v[i];
+        st = fput_u(f, r->group, 8);
+        if (st == TIFA_OK) st = fput_u(f, r->count, 8);
+        if (st == TIFA_OK) st = fput_u(f, r->other, 8);
+        if (st == TIFA_OK) st = fput_u(f, r->docs, 4);
+        if (st == TIFA_OK) st = fput_u(f, r->len, 4);
+        if (st == TIFA_OK && r->len && fwrite(r->text, 1, r->len, f) != r->len)
+            st = TIFA_EIO;
+    }
+    if (st == TIFA_OK)
+        st = fput_u(f, UINT64_MAX, 8);
+    if (st == TIFA_OK && fflush(f) != 0)
+        st = TIFA_EIO;
+    rewind(f);
+    rows->n = 0;
+    tifa_buf_clear(&rows->arena);
+    return st;
+}
+
+/* The next row of a row run into *r (text in buf); false at its end. */
+static tifa_status row_read(FILE *f, ng_row *r, tifa_buf *buf, bool *done)
+{
+    uint64_t group, count, other, docs, len;
+    if (!fget_u(f, 8, &group))
+        return TIFA_EIO;
+    if (group == UINT64_MAX) {
+        *done = true;
+        return TIFA_OK;
+    }
+    if (!fget_u(f, 8, &count) || !fget_u(f, 8, &other) || !fget_u(f, 4, &docs) ||
+        !fget_u(f, 4, &len))
+        return TIFA_EIO;
+    tifa_buf_clear(buf);
+    if (tifa_buf_reserve(buf, len + 1) != TIFA_OK)
+        return TIFA_ENOMEM;
+    if (len && fread(buf->data, 1, len, f) != len)
+        return TIFA_EIO;
+    buf->len = len;
+    buf->data[len] = '\0';
+    memset(r, 0, sizeof *r);
+    r->group = group;
+    r->corpus = (uint32_t)(group >> 16);
+    r->unit = (uint8_t)(group >> 8);
+    r->n = (uint8_t)group;
+    r->count = count;
+    r->other = other;
+    r->docs = (uint32_t)docs;
+    r->text = buf->data;
+    r->len = len;
+    for (size_t k = 0; k < 8; k++)
+        r->prefix = r->prefix << 8 | (k < len ? (unsigned char)r->text[k] : 0);
+    *done = false;
+    return TIFA_OK;
+}
+
+/* Sorted order of the corpora by name: order[i] = index of the i-th.
+ * Caller frees. */
 static size_t *corpus_order(const tifa_ngrams *ng)
 {
     size_t *order = malloc((ng->n_corpora + 1) * sizeof *order);
@@ -1445,12 +1720,12 @@ static tifa_status collect_memory(const tifa_ngrams *ng, const size_t *order,
         for (int u = 0; u < 2 && st == TIFA_OK; u++) {
             for (int n = minn_of(ng, u); n >= 1 && n <= maxn_of(ng, u) && st == TIFA_OK; n++) {
                 const ng_table *t = &c->t[u][n];
-                for (size_t i = 0; t->size && i <= t->mask && st == TIFA_OK; i++) {
+                for (size_t i = 0; t->size && i < t->cap && st == TIFA_OK; i++) {
                     const ng_slot *s = &t->slots[i];
                     if (!s->key)
                         continue;
                     uint64_t count = slot_count(t, s);
-                    uint32_t docs = t->docs[s->id];
+                    uint32_t docs = s->docs;
                     if (count < (uint64_t)ng->opt.min_count || docs < (uint64_t)ng->opt.min_docs)
                         continue;
                     uint32_t v[NG_TABLES];
@@ -1492,6 +1767,85 @@ static tifa_status collect_memory(const tifa_ngrams *ng, const size_t *order,
 static tifa_status collect_runs(tifa_ngrams *ng, const size_t *order,
                                 ng_rows *rows);
 
+/* The state of writing ngrams.csv: top_k per group and keyness rows. */
+typedef struct row_writer {
+    tifa_ngrams *ng;
+    const size_t *order;
+    tifa_csv *out;
+    tifa_keyness_table *keyness; /* NULL: no keyness rows */
+    uint64_t all_chars;
+    uint64_t last_group;
+    size_t in_group;
+} row_writer;
+
+/* Writes one row (rows arrive sorted), unless top_k of its group is full. */
+static tifa_status write_row(row_writer *w, const ng_row *r)
+{
+    tifa_ngrams *ng = w->ng;
+    if (r->group != w->last_group) {
+        w->last_group = r->group;
+        w->in_group = 0;
+    }
+    if (ng->opt.top_k && w->in_group >= ng->opt.top_k)
+        return TIFA_OK;
+    w->in_group++;
+    const ng_corpus *c = &ng->corpora[w->order[r->corpus]];
+    tifa_csv *out = w->out;
+    tifa_csv_str(out, c->name);
+    tifa_csv_str(out, r->unit == TIFA_UNIT_CHAR ? "char" : "word");
+    char num[48];
+    tifa_csv_strn(out, num, put_dec(num, r->n));
+    tifa_csv_strn(out, r->text, r->len);
+    tifa_csv_strn(out, num, put_dec(num, r->count));
+    tifa_csv_strn(out, num, put_dec(num, r->docs));
+    if (c->chars)
+        tifa_csv_strn(out, num, format_per_10k(num, r->count, c->chars));
+    else
+        tifa_csv_str(out, ""); /* no Han characters: undefined rate */
+    tifa_csv_row_end(out);
+    if (!w->keyness)
+        return TIFA_OK;
+    char *feature = tifa_strndup(r->text, r->len);
+    if (!feature)
+        return TIFA_ENOMEM;
+    tifa_status st = tifa_keyness_table_add(
+        w->keyness, c->name, NG_REST, r->unit == TIFA_UNIT_CHAR ? "char_ngram" : "word_ngram",
+        feature, (double)r->count, (double)r->other, (double)c->chars,
+        (double)(w->all_chars - c->chars));
+    free(feature);
+    return st;
+}
+
+/* Merges sorted row runs (k-way) into the writer. */
+static tifa_status write_runs(row_writer *w, FILE **runs, size_t k)
+{
+    ng_row *head = calloc(k, sizeof *head);
+    tifa_buf *text = calloc(k, sizeof *text);
+    bool *done = calloc(k, sizeof *done);
+    tifa_status st = head && text && done ? TIFA_OK : TIFA_ENOMEM;
+    for (size_t i = 0; i < k && st == TIFA_OK; i++) {
+        rewind(runs[i]);
+        st = row_read(runs[i], &head[i], &text[i], &done[i]);
+    }
+    while (st == TIFA_OK) {
+        size_t best = k;
+        for (size_t i = 0; i < k; i++)
+            if (!done[i] && (best == k || row_cmp(&head[i], &head[best]) < 0))
+                best = i;
+        if (best == k)
+            break;
+        st = write_row(w, &head[best]);
+        if (st == TIFA_OK)
+            st = row_read(runs[best], &head[best], &text[best], &done[best]);
+    }
+    for (size_t i = 0; text && i < k; i++)
+        tifa_buf_free(&text[i]);
+    free(head);
+    free(text);
+    free(done);
+    return st;
+}
+
 static const char *const NG_HEADER[] = { "corpus", "unit", "n", "ngram", "count",
                                          "docs", "per_10k", NULL };
 
@@ -1504,6 +1858,9 @@ tifa_status tifa_ngrams_write(tifa_ngrams *ng, const char *path,
 {
     if (!ng || !path)
         return TIFA_EUSAGE;
+    tifa_status sync = ng_sync(ng);
+    if (sync != TIFA_OK)
+        return sync;
     size_t *order = corpus_order(ng);
     if (!order)
         return TIFA_ENOMEM;
@@ -1511,56 +1868,31 @@ tifa_status tifa_ngrams_write(tifa_ngrams *ng, const char *path,
     bool want_other = keyness && ng->n_corpora >= 2;
     tifa_status st = ng->n_runs ? collect_runs(ng, order, &rows)
                                 : collect_memory(ng, order, want_other, &rows);
-    for (size_t i = 0; i < rows.n; i++)
-        rows.v[i].text = rows.arena.data + rows.v[i].off;
-    if (st == TIFA_OK && rows.n)
-        qsort(rows.v, rows.n, sizeof *rows.v, row_cmp);
-    uint64_t all_chars = 0;
+    if (st == TIFA_OK && rows.n_runs && rows.n)
+        st = rows_spill(&rows); /* the rest as one more run */
+    if (st == TIFA_OK && !rows.n_runs)
+        rows_sort(&rows);
+    row_writer w = { 0 };
+    w.ng = ng;
+    w.order = order;
+    w.keyness = want_other ? keyness : NULL;
     for (size_t k = 0; k < ng->n_corpora; k++)
-        all_chars += ng->corpora[k].chars;
-    tifa_csv *out = NULL;
+        w.all_chars += ng->corpora[k].chars;
+    w.last_group = UINT64_MAX;
     if (st == TIFA_OK)
-        out = tifa_csv_open(path, csv, &st);
-    if (out) {
-        tifa_csv_header(out, NG_HEADER);
-        size_t in_group = 0;
-        for (size_t i = 0; i < rows.n && st == TIFA_OK; i++) {
-            const ng_row *r = &rows.v[i];
-            if (i && (r->corpus != rows.v[i - 1].corpus || r->unit != rows.v[i - 1].unit ||
-                      r->n != rows.v[i - 1].n))
-                in_group = 0;
-            if (ng->opt.top_k && in_group >= ng->opt.top_k)
-                continue;
-            in_group++;
-            const ng_corpus *c = &ng->corpora[order[r->corpus]];
-            tifa_csv_str(out, c->name);
-            tifa_csv_str(out, r->unit == TIFA_UNIT_CHAR ? "char" : "word");
-            tifa_csv_int(out, r->n);
-            tifa_csv_strn(out, r->text, r->len);
-            tifa_csv_int(out, (long long)r->count);
-            tifa_csv_int(out, (long long)r->docs);
-            tifa_csv_real(out, c->chars ? (double)r->count * 1e4 / (double)c->chars
-                                        : NAN,
-                          4);
-            tifa_csv_row_end(out);
-            if (want_other) {
-                char *feature = tifa_strndup(r->text, r->len);
-                if (!feature) {
-                    st = TIFA_ENOMEM;
-                    break;
-                }
-                st = tifa_keyness_table_add(
-                    keyness, c->name, NG_REST,
-                    r->unit == TIFA_UNIT_CHAR ? "char_ngram" : "word_ngram", feature,
-                    (double)r->count, (double)r->other, (double)c->chars,
-                    (double)(all_chars - c->chars));
-                free(feature);
-            }
+        w.out = tifa_csv_open(path, csv, &st);
+    if (w.out) {
+        tifa_csv_header(w.out, NG_HEADER);
+        if (!rows.n_runs) {
+            for (size_t i = 0; i < rows.n && st == TIFA_OK; i++)
+                st = write_row(&w, &rows.v[i]);
+        } else {
+            st = write_runs(&w, rows.runs, rows.n_runs);
         }
         if (st == TIFA_OK)
-            st = tifa_csv_close(out);
+            st = tifa_csv_close(w.out);
         else
-            tifa_csv_abort(out);
+            tifa_csv_abort(w.out);
     }
     rows_free(&rows);
     free(order);
@@ -1575,17 +1907,17 @@ size_t tifa_ngrams_memory(const tifa_ngrams *ng)
 {
     if (!ng)
         return 0;
+    ng_sync((tifa_ngrams *)ng); /* the answer includes the pending batch */
     size_t bytes = sizeof *ng + tifa_strmap_size(ng->words) * 48;
     for (size_t k = 0; k < ng->n_corpora; k++)
         for (int u = 0; u < 2; u++)
             for (int n = 1; n < NG_TABLES; n++)
                 if (ng->corpora[k].t[u][n].slots) {
                     const ng_table *t = &ng->corpora[k].t[u][n];
-                    bytes += (t->mask + 1) * sizeof(ng_slot) + t->id_cap * 4 +
-                             t->id_cap / 8 + t->cap_touched * 4;
+                    bytes += t->cap * sizeof(ng_slot);
                 }
-    if (ng->units)
-        bytes += (NG_CHUNK + NG_TABLES + 1) * (4 + 8 + 4 + 4 + 4);
+    if (ng->units) /* units, wunits, keys, pos, ida, idb */
+        bytes += (NG_CHUNK + NG_TABLES + 1) * (4 + 4 + 8 + 4 + 4 + 4);
     return bytes;
 }
 
@@ -1595,6 +1927,7 @@ size_t tifa_ngrams_distinct(const tifa_ngrams *ng, tifa_unit unit, int n)
     size_t total = 0;
     if (!ng || n < 1 || n >= NG_TABLES || (unit != TIFA_UNIT_CHAR && unit != TIFA_UNIT_WORD))
         return 0;
+    ng_sync((tifa_ngrams *)ng);
     for (size_t k = 0; k < ng->n_corpora; k++)
         total += ng->corpora[k].t[unit][n].size;
     return total;
@@ -1637,6 +1970,9 @@ static tifa_status fput_u(FILE *f, uint64_t v, int bytes)
  * empties the tables. */
 static tifa_status spill(tifa_ngrams *ng)
 {
+    tifa_status sync = ng_sync(ng);
+    if (sync != TIFA_OK)
+        return sync;
     size_t *order = corpus_order(ng);
     if (!order)
         return TIFA_ENOMEM;
@@ -1677,7 +2013,7 @@ static tifa_status spill(tifa_ngrams *ng)
                     break;
                 }
                 const ng_table *t = &c->t[u][n];
-                for (size_t i = 0; t->size && i <= t->mask && st == TIFA_OK; i++) {
+                for (size_t i = 0; t->size && i < t->cap && st == TIFA_OK; i++) {
                     const ng_slot *s = &t->slots[i];
                     if (!s->key)
                         continue;
@@ -1690,7 +2026,7 @@ static tifa_status spill(tifa_ngrams *ng)
                     if ((st = units_text(ng, u, v, n, &arena)) != TIFA_OK)
                         break;
                     recs[nr++] = (spill_rec){ off, arena.len - off, oi, slot_count(t, s),
-                                              t->docs[s->id] };
+                                              s->docs };
                 }
                 index_free(&x);
             }
@@ -1730,10 +2066,19 @@ static tifa_status spill(tifa_ngrams *ng)
 }
 
 /* Spills when a budget is set and the tables hold more than half of it (the
- * other half is for the sort of the spill and for table doubling). */
+ * other half is for the sort of the spill and for table growth; the fixed
+ * scratch of about 1.7 MB per engine is not counted). */
 static tifa_status maybe_spill(tifa_ngrams *ng)
 {
-    if (!ng->opt.memory_budget || tifa_ngrams_memory(ng) <= ng->opt.memory_budget / 2)
+    if (!ng->opt.memory_budget)
+        return TIFA_OK;
+    size_t tables = 0;
+    for (size_t k = 0; k < ng->n_corpora; k++)
+        for (int u = 0; u < 2; u++)
+            for (int n = 1; n < NG_TABLES; n++)
+                tables += ng->corpora[k].t[u][n].cap * sizeof(ng_slot);
+    tables += tifa_strmap_size(ng->words) * 48;
+    if (tables <= ng->opt.memory_budget / 2)
         return TIFA_OK;
     return spill(ng);
 }
@@ -1900,8 +2245,8 @@ static tifa_status collect_runs(tifa_ngrams *ng, const size_t *order,
             row.n = (uint8_t)n;
             st = rows_add(rows, &row, cur.data, cur.len);
             if (st == TIFA_OK && ng->opt.memory_budget &&
-                rows->cap * sizeof(ng_row) + rows->arena.cap > ng->opt.memory_budget)
-                st = TIFA_ELIMIT; /* the rows to write alone exceed the budget */
+                rows->n * sizeof(ng_row) + rows->arena.len > ng->opt.memory_budget / 2)
+                st = rows_spill(rows); /* the rows to write exceed the budget */
         }
     }
 out:

@@ -227,9 +227,12 @@ tifa_ngrams *tifa_ngrams_new_worker(const tifa_ngrams *parent,
                                     tifa_status *status);
 void tifa_ngrams_free(tifa_ngrams *ngrams);
 tifa_status tifa_ngrams_add_doc(tifa_ngrams *ngrams, const tifa_doc *doc);
+/* Exact: counts, document frequencies and sizes add up.  `from` is consumed
+ * (its tables may move into `into`): free it afterwards. */
 tifa_status tifa_ngrams_merge(tifa_ngrams *into, tifa_ngrams *from);
 /* Saves and loads a counted shard (for `tifa merge`); merging shards gives
- * exactly what one run over all of them gives. */
+ * exactly what one run over all of them gives.  A shard carries the filters
+ * it was counted with (docs/ngrams.md has the format). */
 tifa_status tifa_ngrams_save(const tifa_ngrams *ngrams, const char *path);
 tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status);
 /* ngrams.csv (SPEC §6) plus n-gram rows for keyness (may be NULL). */
@@ -238,7 +241,7 @@ tifa_status tifa_ngrams_write(tifa_ngrams *ngrams, const char *path,
                               tifa_keyness_table *keyness);
 /* Replaces the output filters (n ranges within what was counted, min_count,
  * min_docs, top_k, stoplist, memory_budget) of an engine, e.g. of a loaded
- * shard before `tifa merge` writes it.  A changed char_max/word_max or an n
+ * shard when `tifa merge` should write with other filters.  A changed char_max/word_max or an n
  * range outside the counted one gives TIFA_EUSAGE. */
 tifa_status tifa_ngrams_set_filters(tifa_ngrams *ngrams,
                                     const tifa_ngram_options *options);

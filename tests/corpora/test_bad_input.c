@@ -211,6 +211,21 @@ static void test_overlong_record(void **state)
     assert_int_equal(e->line, 2);
     free_loaded(&x);
     free(p);
+    /* A whole-file format over the limit is skipped; a smaller file loads. */
+    char big[3000];
+    for (size_t i = 0; i < 1000; i++) memcpy(big + 3 * i, "中", 3);
+    char *q = write_file(dir, "big.txt", big, sizeof big);
+    char *r = write_file(dir, "small.txt", big, 300);
+    o.max_document = 1000;
+    const char *paths[] = {q, r, NULL};
+    load_paths(&x, &o, paths);
+    assert_int_equal(x.n, 1);
+    assert_int_equal(x.docs[0]->chars, 100);
+    assert_non_null(find_diag(x.diag, "larger than the document limit", "big.txt"));
+    assert_int_equal(x.sum.files_skipped, 1);
+    free_loaded(&x);
+    free(q);
+    free(r);
     tmpdir_remove(dir);
 }
 

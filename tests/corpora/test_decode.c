@@ -12,6 +12,9 @@
 
 #include "corpora_internal.h"
 
+#include <unicode/ucnv.h>
+#include <unicode/ustring.h>
+
 #define ENC TIFA_TEST_FIXTURES "/corpora/enc/"
 
 static void check_file(const char *file, const char *ref, const char *fam1,
@@ -132,6 +135,8 @@ static void test_invalid_byte_reported(void **state)
     assert_int_equal(tifa_diag_size(diag), 2);
     assert_int_equal(tifa_diag_get(diag, 0)->offset, 6);
     assert_int_equal(tifa_diag_get(diag, 1)->offset, 9);
+    assert_non_null(strstr(tifa_diag_get(diag, 0)->message, "[FF]"));
+    assert_non_null(strstr(tifa_diag_get(diag, 1)->message, "[C3]"));
     assert_string_equal(tifa_diag_get(diag, 0)->file, "t.txt");
     free(out);
     tifa_diag_free(diag);
@@ -286,6 +291,46 @@ static void test_encoding_override(void **state)
     tifa_diag_free(diag);
 }
 
+/* Random byte strings: our UTF-8 fast path gives exactly ICU's UTF-8
+ * converter output (one U+FFFD per maximal ill-formed subpart). */
+static void test_utf8_matches_icu(void **state)
+{
+    (void)state;
+    static const unsigned char pool[] = {0x41, 0x0A, 0xE4, 0xB8, 0xAD, 0xE0,
+                                         0xA0, 0x80, 0xED, 0x9F, 0xBF, 0xA0,
+                                         0xF0, 0x90, 0xF4, 0x8F, 0xC2, 0xC0,
+                                         0xFF, 0xEF, 0xBC, 0x8C, 0xF5, 0x7F};
+    unsigned seed = 7;
+    for (int round = 0; round < 20000; round++) {
+        char in[24];
+        size_t n = 1 + round % 23;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = (char)pool[(seed >> 16) % sizeof pool];
+        }
+        UErrorCode err = U_ZERO_ERROR;
+        UConverter *cnv = ucnv_open("UTF-8", &err);
+        UChar u[64];
+        int32_t ul = ucnv_toUChars(cnv, u, 64, in, (int32_t)n, &err);
+        ucnv_close(cnv);
+        char want[256];
+        int32_t wl = 0;
+        u_strToUTF8(want, sizeof want, &wl, u, ul, &err);
+        assert_true(U_SUCCESS(err));
+        tifa_diag *diag = tifa_diag_new();
+        char *out;
+        size_t out_n;
+        assert_int_equal(tifa_decode(in, n, "utf-8", "r", false, diag, &out,
+                                     &out_n, NULL),
+                         TIFA_OK);
+        /* Line ends aside (we turn CR into LF; the pool has no CR). */
+        if (out_n != (size_t)wl || memcmp(out, want, out_n) != 0)
+            fail_msg("round %d differs from ICU", round);
+        free(out);
+        tifa_diag_free(diag);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_split_across_reads),
         cmocka_unit_test(test_loader_chunk_boundary),
         cmocka_unit_test(test_encoding_override),
+        cmocka_unit_test(test_utf8_matches_icu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,9 +25,16 @@ static void test_forum_crawl(void **state)
     (void)state;
     tifa_load_options o = opts();
     loaded x;
-    load_one(&x, &o, FX "forum/crawl-three-threads.txt");
-    /* Threads 1 and 3 give posts; thread 2 has no first post. */
-    assert_int_equal(x.n, 2);
+    load_one(&x, &o, FX "forum/crawl-four-threads.txt");
+    /* Threads 1, 3 and 4 give posts; thread 2 has no first post; thread 4
+     * is a page saved without furniture (title right above the header). */
+    assert_int_equal(x.n, 3);
+    assert_string_equal(x.docs[2]->title, "没有页面装饰的打印页");
+    assert_string_equal(x.docs[2]->category, "党建");
+    assert_string_equal(x.docs[2]->text, "坚持“三会一课”制度。");
+    assert_string_equal(x.docs[2]->date, "2017-07-01T08:00:00");
+    assert_int_equal(x.docs[2]->views, -1);
+    assert_int_equal(x.docs[2]->chars, 8);
     tifa_doc *a = x.docs[0], *b = x.docs[1];
     assert_int_equal(a->kind, TIFA_POST);
     assert_string_equal(a->category, "基层动态");
@@ -50,14 +57,14 @@ static void test_forum_crawl(void **state)
     assert_null(b->author);
     assert_string_equal(b->text, "干部下基层,要真正“接地气”,不能“走过场”。");
     assert_int_equal(b->chars, 16);
-    const tifa_diag_entry *e = find_diag(x.diag, "no first post", "crawl-three");
+    const tifa_diag_entry *e = find_diag(x.diag, "no first post", "crawl-four");
     assert_non_null(e);
     assert_int_equal(e->line, 43); /* the title line of thread 2 */
     free_loaded(&x);
 
     o.include_replies = true;
-    load_one(&x, &o, FX "forum/crawl-three-threads.txt");
-    assert_int_equal(x.n, 4);
+    load_one(&x, &o, FX "forum/crawl-four-threads.txt");
+    assert_int_equal(x.n, 5);
     assert_int_equal(x.docs[1]->kind, TIFA_REPLY);
     assert_string_equal(x.docs[1]->text, "支持!这样的服务好。");
     assert_string_equal(x.docs[1]->author, "小张");
@@ -238,6 +245,94 @@ static void test_format_names(void **state)
     assert_string_equal(tifa_doc_kind_name(TIFA_REPLY), "reply");
 }
 
+/* A crawl of 1,500 threads (about 3.5 MB: threads cross the loader's 1 MiB
+ * reads) is split thread by thread with the right numbers and lines. */
+static void test_forum_streaming(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_new();
+    tifa_buf b = {0};
+    const int threads = 1500;
+    const char *filler = "坚持以人民为中心的发展思想，推动各项惠民政策落地见效。";
+    for (int i = 0; i < threads; i++) {
+        /* 16 lines per thread; the post header is line 16 i + 6. */
+        tifa_buf_printf(&b, "[时事评论] 第%d号帖子标题\n\n[复制链接]\n"
+                            "查看: %d|回复: 1\n\n", i, i);
+        tifa_buf_printf(&b, "发表于 2015-3-1 09:05:01 | 显示全部楼层 |阅读模式\n"
+                            "第%d号帖子标题\n\n　　正文第%d段。", i, i);
+        for (int k = 0; k < 25; k++) tifa_buf_puts(&b, filler);
+        tifa_buf_printf(&b, "\n\n发表于 2015-3-2 10:00:00 | 显示全部楼层\n"
+                            "回复%d\n\n使用道具 举报\n\n"
+                            "返回顶部快速回复上一主题下一主题返回列表找客服\n", i);
+    }
+    assert_true(b.len > 3u << 20);
+    char *p = write_file(dir, "crawl.txt", b.data, b.len);
+    tifa_buf_free(&b);
+    tifa_load_options o = opts();
+    o.include_replies = true;
+    loaded x;
+    load_one(&x, &o, p);
+    assert_int_equal(x.n, 2 * threads);
+    for (int i = 0; i < threads; i++) {
+        tifa_doc *d = x.docs[2 * i], *r = x.docs[2 * i + 1];
+        char want[64];
+        snprintf(want, sizeof want, "第%d号帖子标题", i);
+        assert_string_equal(d->title, want);
+        assert_int_equal(d->views, i);
+        assert_int_equal(d->kind, TIFA_POST);
+        snprintf(want, sizeof want, "正文第%d段。", i);
+        assert_true(starts_with(d->text, want));
+        /* 正文第 段 = 4 Han; the filler has 13 + 12 = 25, 25 times. */
+        assert_int_equal(d->chars, 4 + 25 * 25);
+        snprintf(want, sizeof want, "crawl.txt:%d-%d", 16 * i + 6,
+                 16 * i + 10);
+        assert_non_null(strstr(d->source, want));
+        snprintf(want, sizeof want, "#t%d", i + 1);
+        assert_true(ends_with(d->doc_id, want));
+        assert_int_equal(r->kind, TIFA_REPLY);
+        snprintf(want, sizeof want, "回复%d", i);
+        assert_string_equal(r->text, want);
+    }
+    free_loaded(&x);
+    free(p);
+    tmpdir_remove(dir);
+}
+
+/* Separated text longer than a read: documents cross the chunk limits. */
+static void test_separated_streaming(void **state)
+{
+    (void)state;
+    char *dir = tmpdir_new();
+    tifa_buf b = {0};
+    const int docs = 3000;
+    for (int i = 0; i < docs; i++) {
+        tifa_buf_printf(&b, "第%d篇。\n", i);
+        for (int k = 0; k < 40; k++) tifa_buf_puts(&b, "全面深化改革。");
+        tifa_buf_puts(&b, "\n-----\n");
+    }
+    assert_true(b.len > 1u << 20);
+    char *p = write_file(dir, "sep.txt", b.data, b.len);
+    tifa_buf_free(&b);
+    tifa_load_options o = opts();
+    o.separator = "^-{5}$";
+    o.keep_duplicates = true;
+    loaded x;
+    load_one(&x, &o, p);
+    assert_int_equal(x.n, docs);
+    for (int i = 0; i < docs; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "第%d篇。\n全面深化改革。", i);
+        assert_true(starts_with(x.docs[i]->text, want));
+        assert_int_equal(x.docs[i]->chars, 2 + 40 * 6);
+        assert_int_equal(x.docs[i]->sentences, 41);
+        snprintf(want, sizeof want, "sep.txt:%d-%d", 3 * i + 1, 3 * i + 2);
+        assert_true(ends_with(x.docs[i]->source, want));
+    }
+    free_loaded(&x);
+    free(p);
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +344,8 @@ int main(void)
         cmocka_unit_test(test_separated_and_text),
         cmocka_unit_test(test_titles_and_groups),
         cmocka_unit_test(test_format_names),
+        cmocka_unit_test(test_forum_streaming),
+        cmocka_unit_test(test_separated_streaming),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -329,6 +329,48 @@ static void test_sentences_match_icu(void **state)
     if (docs == 0) skip();
 }
 
+/* The demo corpus (examples/demo, written by another engineer): the Han
+ * counts per county and year come from its README, worked out by hand. */
+static void test_demo_corpus(void **state)
+{
+    (void)state;
+    const char *dirs[] = {TIFA_TEST_EXAMPLES "/demo/corpus/qingchuan",
+                          TIFA_TEST_EXAMPLES "/demo/corpus/baihe"};
+    const size_t want[2][2] = {{703, 675}, {704, 677}};
+    for (int k = 0; k < 2; k++) {
+        if (access(dirs[k], R_OK) != 0) {
+            printf("SKIP: %s is absent\n", dirs[k]);
+            skip();
+        }
+        tifa_load_options o = opts();
+        o.group_by = "year";
+        loaded x;
+        load_one(&x, &o, dirs[k]);
+        size_t chars[2] = {0, 0}, counted = 0, dups = 0;
+        for (size_t i = 0; i < x.n; i++) {
+            tifa_doc *d = x.docs[i];
+            assert_int_equal(d->kind, TIFA_POST);
+            assert_string_equal(d->category, "时事评论");
+            assert_non_null(d->author);
+            if (d->duplicate_of) {
+                dups++;
+                continue;
+            }
+            counted++;
+            if (strcmp(d->group, "2014") == 0) chars[0] += d->chars;
+            else if (strcmp(d->group, "2015") == 0) chars[1] += d->chars;
+            else fail_msg("unexpected group %s", d->group);
+        }
+        assert_int_equal(counted, 6);
+        assert_int_equal(chars[0], want[k][0]);
+        assert_int_equal(chars[1], want[k][1]);
+        /* qingchuan/2015 thread 4 reposts thread 1 with one edit. */
+        assert_int_equal(dups, k == 0 ? 1 : 0);
+        assert_int_equal(x.sum.replacement_chars, 0);
+        free_loaded(&x);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_icwb2_as),    cmocka_unit_test(test_govreports),
         cmocka_unit_test(test_gov_policy),  cmocka_unit_test(test_zhengwu),
         cmocka_unit_test(test_sentences_match_icu),
+        cmocka_unit_test(test_demo_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

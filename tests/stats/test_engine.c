@@ -331,19 +331,21 @@ static void test_slogans(void **state)
     NEAR(num(r, &t, "total"), 1);
     for (size_t i = 1; i < t.n; i++)
         assert_true(strcmp(t.rows[i][0], "b") || !t.rows[i][1][0]);
-    /* sorted: within (a, "") total descending, then code points */
+    /* sorted: within (a, "") quoted descending, then total, then code
+     * points */
     size_t first = 0;
     for (size_t i = 1; i < t.n; i++)
         if (!strcmp(t.rows[i][0], "a") && !t.rows[i][1][0]) {
             first = i;
             break;
         }
-    /* total 3 each: quoted 3 before quoted 2 */
+    /* quoted 3 (total 3), quoted 2 (total 3) */
     assert_string_equal(t.rows[first][3], "面对面");
     assert_string_equal(t.rows[first + 1][3], "零距离");
-    /* total 2 each, quoted 1 before quoted 0 */
+    /* quoted 1 each: total 2 before total 1; then quoted 0 with total 2 */
     assert_string_equal(t.rows[first + 2][3], "最后一公里");
-    assert_string_equal(t.rows[first + 3][3], "哈哈");
+    assert_string_equal(t.rows[first + 3][3], "两学一做");
+    assert_string_equal(t.rows[first + 4][3], "哈哈");
     free_table(&t);
 }
 

@@ -4,7 +4,7 @@
  * The central check compares tifa's character n-gram counts on a generated
  * corpus (deterministic PRNG; Han from the BMP and from Extension B mixed with
  * ASCII, Latin-1, CJK punctuation and emoji; two corpora; duplicates; one
- * document longer than the engine's 64 Ki chunk) with a deliberately simple
+ * document of 70,000 characters) with a deliberately simple
  * and independent routine: every n-gram of every document is written out as
  * a string into one array, the array is qsorted and run-length counted.  The
  * reference knows which characters are Han from the generator, not from a
@@ -388,6 +388,15 @@ static void test_hand_worked(void **state)
     assert_string_equal(csv, want);
     free(csv);
 
+    /* only unigrams counted (no carry-over between batches) */
+    tifa_ngram_options o1 = char_opts(1, 1);
+    tifa_ngrams *uni = count_all(&o1, d, 2);
+    csv = csv_of(uni, "hand1.csv", &len);
+    assert_memory_equal(csv, want, strstr(want, "c,char,2,") - want);
+    assert_null(strstr(csv, "c,char,2,"));
+    free(csv);
+    tifa_ngrams_free(uni);
+
     /* filters: min_count 2, n = 2..3, top_k 1, stop list */
     char *stop = tmp_path("stop.txt");
     const char *stop_text = "# comment\n人民\r\n";
@@ -481,9 +490,8 @@ static void test_shards(void **state)
 
     /* round trip: a loaded shard writes what the original writes */
     tifa_status st;
-    tifa_ngrams *la = tifa_ngrams_load(pa, &st);
+    tifa_ngrams *la = tifa_ngrams_load(pa, &st); /* carries min_count 2 */
     assert_int_equal(st, TIFA_OK);
-    assert_int_equal(tifa_ngrams_set_filters(la, &o), TIFA_OK);
     char *x = csv_of(sa, "sa.csv", &l2);
     char *y = csv_of(la, "la.csv", &l3);
     assert_int_equal(l2, l3);
@@ -503,7 +511,6 @@ static void test_shards(void **state)
     assert_int_equal(tifa_ngrams_save(la, pa), TIFA_OK);
     tifa_ngrams *lc = tifa_ngrams_load(pa, &st);
     assert_non_null(lc);
-    assert_int_equal(tifa_ngrams_set_filters(lc, &o), TIFA_OK);
     b = csv_of(lc, "merged2.csv", &l2);
     assert_int_equal(l1, l2);
     assert_memory_equal(a, b, l1);
@@ -545,15 +552,15 @@ static void test_shards(void **state)
     free_docs(d, n);
 }
 
-/* A memory budget far below the tables: spills to runs, same output. */
+/* A memory budget far below the tables: the tables spill to runs, and so do
+ * the rows to be written; same output. */
 static void test_memory_budget(void **state)
 {
     (void)state;
     size_t n;
     tdoc *d = make_corpus(&n);
     tifa_ngram_options o = char_opts(1, 8);
-    o.min_docs = 1;
-    o.min_count = 2; /* the rows to write must fit the budget too */
+    o.min_docs = 1; /* every row is written: the rows spill to sorted runs too */
     tifa_ngrams *one = count_all(&o, d, n);
     size_t l1, l2;
     char *a = csv_of(one, "one.csv", &l1);
@@ -585,6 +592,37 @@ static void test_memory_budget(void **state)
     free(a);
     tifa_ngrams_free(parent);
     tifa_ngrams_free(one);
+    free_docs(d, n);
+}
+
+/* Many documents, long and short, counted in batches of 64 Ki characters
+ * (windows across batch boundaries, documents split across batches, several
+ * documents per batch, a change of corpus) against the same documents
+ * counted one by one (which a memory budget forces), n = 1..8. */
+static void test_batches(void **state)
+{
+    (void)state;
+    const size_t n = 24;
+    tdoc *d = calloc(n, sizeof *d);
+    assert_non_null(d);
+    uint64_t rng = 77;
+    for (size_t i = 0; i < n; i++)
+        make_doc(&d[i], &rng, i % 5 ? 100 + (size_t)(rng_next(&rng) % 40000) : 70000, 92,
+                 i < 16 ? "one" : "two", i);
+    tifa_ngram_options o = char_opts(1, 8);
+    tifa_ngrams *a = count_all(&o, d, n);
+    assert_true(tifa_ngrams_distinct(a, TIFA_UNIT_CHAR, 4) > 10000);
+    o.memory_budget = (size_t)1 << 40; /* never spills, but syncs per document */
+    tifa_ngrams *b = count_all(&o, d, n);
+    size_t la, lb;
+    char *x = csv_of(a, "batch_a.csv", &la);
+    char *y = csv_of(b, "batch_b.csv", &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(x, y, la);
+    free(x);
+    free(y);
+    tifa_ngrams_free(a);
+    tifa_ngrams_free(b);
     free_docs(d, n);
 }
 
@@ -790,8 +828,9 @@ static void test_keyness_rows(void **state)
     assert_int_equal(tifa_keyness_table_write(kt, kpath, &NO_BOM, 4), TIFA_OK);
     size_t len;
     char *k = slurp(kpath, &len);
-    /* corpus a: 改革 a=2 (of 10 chars), b=0 (of 6); 发展 in a once, in b twice */
-    assert_non_null(strstr(k, "a,(rest),char_ngram,改革,2,0,"));
+    /* corpus a (10 Han characters): 改革 3 times, never in b (6 characters);
+     * 发展 once in a and twice in b */
+    assert_non_null(strstr(k, "a,(rest),char_ngram,改革,3,0,"));
     assert_non_null(strstr(k, "b,(rest),char_ngram,发展,2,1,"));
     assert_non_null(strstr(k, "a,(rest),char_ngram,发展,1,2,"));
     free(k);
@@ -813,6 +852,7 @@ int main(void)
         cmocka_unit_test(test_workers_equal),
         cmocka_unit_test(test_shards),
         cmocka_unit_test(test_memory_budget),
+        cmocka_unit_test(test_batches),
         cmocka_unit_test(test_words_against_reference),
         cmocka_unit_test(test_keyness_rows),
     };
