@@ -114,9 +114,3 @@ char *tifa_strndup(const char *s, size_t n)
     copy[n] = '\0';
     return copy;
 }
-
-int tifa_utf8_cmp(const char *a, const char *b)
-{
-    /* UTF-8 was designed so that byte order equals code-point order. */
-    return strcmp(a, b);
-}

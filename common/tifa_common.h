@@ -142,6 +142,9 @@ size_t tifa_strmap_size(const tifa_strmap *map);
 /* Compare two NUL-terminated UTF-8 strings in code-point order (which for
  * valid UTF-8 is byte order); for qsort tie-breaks. */
 int tifa_utf8_cmp(const char *a, const char *b);
+/* Length in bytes of the valid UTF-8 sequence that starts the NUL-terminated
+ * string s, or 0 when it is invalid (or s is empty).  ICU's U8_NEXT rules. */
+size_t tifa_utf8_seq(const char *s);
 
 /* ------------------------------------------------------------ atomic file -- */
 

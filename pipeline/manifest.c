@@ -321,42 +321,12 @@ static tifa_status list_outputs(const char *root, const char *rel,
 
 /* ------------------------------------------------------------- helpers -- */
 
-/* Length of the valid UTF-8 sequence at s, or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n;
-    unsigned cp;
-    if ((s[0] & 0xE0) == 0xC0) {
-        n = 2;
-        cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        n = 3;
-        cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        n = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 /* Whether the string s is valid UTF-8 throughout (nothing allocated). */
 static bool is_utf8(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_seq(p);
+        size_t n = tifa_utf8_seq((const char *)(p));
         if (!n)
             return false;
         p += n;
@@ -372,7 +342,7 @@ static char *repair_utf8(const char *s)
     tifa_status st = tifa_buf_puts(&b, "");
     const unsigned char *p = (const unsigned char *)s;
     while (st == TIFA_OK && *p) {
-        size_t n = utf8_seq(p);
+        size_t n = tifa_utf8_seq((const char *)(p));
         if (n) {
             st = tifa_buf_append(&b, p, n);
             p += n;

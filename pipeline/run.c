@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -159,22 +160,36 @@ static void progress_draw(progress *p, const char *stage, size_t bytes,
 
 /* -------------------------------------------------------------- workers -- */
 
+/* A batch is shared by all workers: each takes the next document with an
+ * atomic counter, so a worker that drew short documents simply takes more
+ * (documents differ in size by 100x in real corpora; fixed slices left one
+ * core idle).  Which worker counts which document does not matter: merges
+ * are exact and tables sorted. */
+typedef struct batch_queue {
+    tifa_doc **docs;
+    size_t n;
+    atomic_size_t next;
+    int pass; /* 1: scan, 2: totals */
+} batch_queue;
+
 typedef struct worker {
     pthread_t thread;
     tifa_stats *stats;
     tifa_ngrams *ngrams;
-    tifa_doc **docs; /* this worker's slice of the batch */
-    size_t n_docs;
-    int pass;        /* 1: scan, 2: totals */
+    batch_queue *queue;
     tifa_status status;
 } worker;
 
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    for (size_t i = 0; i < w->n_docs && w->status == TIFA_OK; i++) {
-        const tifa_doc *doc = w->docs[i];
-        if (w->pass == 1) {
+    batch_queue *q = w->queue;
+    while (w->status == TIFA_OK) {
+        size_t i = atomic_fetch_add_explicit(&q->next, 1, memory_order_relaxed);
+        if (i >= q->n)
+            break;
+        const tifa_doc *doc = q->docs[i];
+        if (q->pass == 1) {
             w->status = tifa_stats_add_doc(w->stats, doc);
             if (w->status == TIFA_OK && w->ngrams)
                 w->status = tifa_ngrams_add_doc(w->ngrams, doc);
@@ -188,47 +203,43 @@ static void *worker_main(void *arg)
 typedef struct pool {
     worker *workers;
     int n;
-    bool running;
+    int started;  /* threads running the current batch */
+    batch_queue queue;
 } pool;
 
-/* Splits docs[0..n) into contiguous slices and starts one thread each.
- * With one worker the work runs right here, so `--threads 1` really uses one
- * core (the loader does not overlap with counting). */
+/* Starts the workers on docs[0..n).  With one worker the work runs right
+ * here, so `--threads 1` really uses one core (the loader does not overlap
+ * with counting). */
 static tifa_status pool_start(pool *p, tifa_doc **docs, size_t n, int pass)
 {
+    p->queue.docs = docs;
+    p->queue.n = n;
+    p->queue.pass = pass;
+    atomic_store(&p->queue.next, 0);
     if (p->n == 1) {
-        worker *w = &p->workers[0];
-        w->docs = docs;
-        w->n_docs = n;
-        w->pass = pass;
-        worker_main(w);
-        return w->status;
+        p->workers[0].queue = &p->queue;
+        worker_main(&p->workers[0]);
+        return p->workers[0].status;
     }
-    size_t per = (n + (size_t)p->n - 1) / (size_t)p->n;
     for (int k = 0; k < p->n; k++) {
         worker *w = &p->workers[k];
-        size_t from = (size_t)k * per;
-        w->docs = docs + (from < n ? from : n);
-        w->n_docs = from < n ? (n - from < per ? n - from : per) : 0;
-        w->pass = pass;
+        w->queue = &p->queue;
         if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
-            return TIFA_EINTERNAL; /* earlier threads are joined by pool_wait */
+            return TIFA_EINTERNAL; /* the started ones are joined by pool_wait */
+        p->started++;
     }
-    p->running = true;
     return TIFA_OK;
 }
 
 static tifa_status pool_wait(pool *p)
 {
     tifa_status st = TIFA_OK;
-    if (!p->running)
-        return p->n == 1 ? p->workers[0].status : st;
-    for (int k = 0; k < p->n; k++) {
+    for (int k = 0; k < p->started; k++)
         pthread_join(p->workers[k].thread, NULL);
+    p->started = 0;
+    for (int k = 0; k < p->n; k++)
         if (p->workers[k].status != TIFA_OK && st == TIFA_OK)
             st = p->workers[k].status;
-    }
-    p->running = false;
     return st;
 }
 

@@ -279,36 +279,6 @@ void tifa_study_free(tifa_study *study)
 
 /* ------------------------------------------------------- names, lists -- */
 
-/* Length of the valid UTF-8 sequence at s, or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n;
-    unsigned cp;
-    if ((s[0] & 0xE0) == 0xC0) {
-        n = 2;
-        cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        n = 3;
-        cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        n = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
 
 /* NULL when name is a valid corpus or comparison name, else why not. */
 static const char *name_problem(const char *name)
@@ -319,7 +289,7 @@ static const char *name_problem(const char *name)
         return "'rest' is reserved (it means every other corpus)";
     const unsigned char *p = (const unsigned char *)name;
     while (*p) {
-        size_t n = utf8_seq(p);
+        size_t n = tifa_utf8_seq((const char *)(p));
         if (!n)
             return "it is not valid UTF-8";
         if (n == 1 && (*p <= 0x20 || *p == 0x7F))
@@ -1496,7 +1466,7 @@ static char *read_line(char *str, int num, void *stream)
     }
     const unsigned char *u = (const unsigned char *)line;
     for (size_t i = 0; i < (size_t)n;) {
-        size_t k = utf8_seq(u + i);
+        size_t k = tifa_utf8_seq((const char *)(u + i));
         if (!k) {
             err(c, c->lineno, "the study file is not valid UTF-8 (byte %zu)",
                 i + 1);

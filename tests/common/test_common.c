@@ -157,6 +157,19 @@ static void test_sha256(void **state)
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
+static void test_utf8_seq(void **state)
+{
+    (void)state;
+    assert_int_equal(tifa_utf8_seq("a"), 1);
+    assert_int_equal(tifa_utf8_seq("零距离"), 3);           /* E9 9B B6 */
+    assert_int_equal(tifa_utf8_seq("\xF0\xA0\x80\x80"), 4); /* U+20000 */
+    assert_int_equal(tifa_utf8_seq("\xC0\x80"), 0);         /* overlong NUL */
+    assert_int_equal(tifa_utf8_seq("\xED\xA0\x80"), 0);    /* surrogate */
+    assert_int_equal(tifa_utf8_seq("\xE9\x9B"), 0);         /* cut short */
+    assert_int_equal(tifa_utf8_seq("\xF4\x90\x80\x80"), 0); /* > U+10FFFF */
+    assert_int_equal(tifa_utf8_seq(""), 0);
+}
+
 static void count_sink(const tifa_diag_entry *e, void *user)
 {
     (void)e;
@@ -193,6 +206,7 @@ int main(void)
         cmocka_unit_test(test_strmap),
         cmocka_unit_test(test_sha256),
         cmocka_unit_test(test_diag),
+        cmocka_unit_test(test_utf8_seq),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
