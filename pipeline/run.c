@@ -95,10 +95,12 @@ static bool dir_is_empty(const char *path)
     return empty;
 }
 
-/* Creates outdir (and outdir/charts) or accepts an existing one that tifa
- * made before (it holds the marker file) or that is empty. */
-static tifa_status prepare_outdir(const char *outdir, tifa_diag *diag)
+/* Creates outdir, or accepts an existing one that tifa made before (it
+ * holds the marker file) or that is empty; *created says which. */
+static tifa_status prepare_outdir(const char *outdir, tifa_diag *diag,
+                                  bool *created)
 {
+    *created = !is_dir(outdir);
     char marker[PATH_MAX];
     snprintf(marker, sizeof marker, "%s/%s", outdir, OUTPUT_MARKER);
     if (is_dir(outdir) && !dir_is_empty(outdir) && access(marker, F_OK) != 0) {
@@ -711,8 +713,11 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
     if (!rs.patterns)
         return TIFA_EXIT_USAGE;
 
-    if ((st = prepare_outdir(study->output, diag)) != TIFA_OK)
+    bool outdir_created = false;
+    if ((st = prepare_outdir(study->output, diag, &outdir_created)) != TIFA_OK) {
+        run_state_free(&rs); /* the patterns loaded above */
         return TIFA_EXIT_OUTPUT;
+    }
 
     tifa_stats_options so = {0};
     so.patterns = rs.patterns;
@@ -777,6 +782,12 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         tifa_diag_add(diag, TIFA_ERROR, TIFA_EEMPTY, NULL, 0, -1,
                       "no usable input: no document was loaded");
         run_state_free(&rs);
+        if (outdir_created) {
+            /* Leave nothing behind for a run that produced nothing. */
+            snprintf(path, sizeof path, "%s/%s", study->output, OUTPUT_MARKER);
+            unlink(path);
+            rmdir(study->output);
+        }
         return TIFA_EXIT_NOINPUT;
     }
     st = pass_totals(&rs);

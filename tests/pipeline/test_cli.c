@@ -98,6 +98,8 @@ static void test_missing_input(void **state)
     char *text = slurp(err, NULL);
     assert_non_null(strstr(text, "/nonexistent/tifa/input.txt"));
     free(text);
+    /* a run that produced nothing leaves no output folder behind */
+    assert_int_not_equal(access(dir, F_OK), 0);
 }
 
 static void test_refuses_foreign_output_dir(void **state)
