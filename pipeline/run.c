@@ -323,7 +323,6 @@ typedef struct run_state {
     /* pass-2 texts: every counted document, in order */
     tifa_doc **kept;
     size_t n_kept, cap_kept;
-    size_t kept_bytes;
     bool keep_texts;
     size_t next_index;
     size_t bytes_done, docs_done;
@@ -542,7 +541,6 @@ static tifa_status pass_scan(run_state *rs, tifa_csv *documents)
                     rs->cap_kept = cap;
                 }
                 rs->kept[rs->n_kept++] = doc;
-                rs->kept_bytes += doc->text_len;
             }
         }
         tifa_load_summary ls;

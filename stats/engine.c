@@ -11,11 +11,13 @@
  * family matches and its rhetoric instances.  tifa_stats_freeze_lexicon adds
  * the user slogan lists and builds an Aho–Corasick automaton (aho.c) over
  * every lexicon string.  Pass 2 (tifa_stats_count_totals) runs the automaton
- * over each document: it reports all occurrences of all strings ordered by
- * end; for each string separately we keep the end of its last counted
- * occurrence and count an occurrence only if it starts at or after that end,
- * which is exactly "non-overlapping occurrences of the string, scanning left
- * to right" (SPEC §4) for every string at once.
+ * over each document (tifa_ac_count): it meets all occurrences of all
+ * strings ordered by end; for each string separately it keeps the end of
+ * its last counted occurrence and counts an occurrence only if it starts at
+ * or after that end, which is exactly "non-overlapping occurrences of the
+ * string, scanning left to right" (SPEC §4) for every string at once.  The
+ * accounting runs inside the scan loop (no callback per occurrence) on the
+ * worker's tifa_ac_tally.
  *
  * Threads: a worker (tifa_stats_new_worker) has its own regex clones and
  * lexicon before the freeze, and shares the frozen automaton read-only after
@@ -95,12 +97,8 @@ struct tifa_stats {
     tifa_ac *ac;            /* owned by the root only */
     size_t *lex_len;        /* byte length per slogan (root owns) */
     size_t nlex;
-    /* pass-2 scratch */
-    uint32_t *stamp, *cnt;
-    size_t *next;
-    uint32_t cur;
-    uint32_t *touched;
-    size_t ntouched;
+    /* pass-2 scratch: per-slogan accounting of the automaton (aho.c) */
+    tifa_ac_tally tally;
     /* documents */
     doc_rec *docs;
     size_t ndocs, docs_cap;
@@ -279,11 +277,12 @@ fail:
 static tifa_status scratch_alloc(tifa_stats *s)
 {
     size_t n = s->nlex ? s->nlex : 1;
-    s->stamp = calloc(n, sizeof *s->stamp);
-    s->cnt = calloc(n, sizeof *s->cnt);
-    s->next = calloc(n, sizeof *s->next);
-    s->touched = calloc(n, sizeof *s->touched);
-    if (!s->stamp || !s->cnt || !s->next || !s->touched)
+    tifa_ac_tally *t = &s->tally;
+    t->stamp = calloc(n, sizeof *t->stamp);
+    t->cnt = calloc(n, sizeof *t->cnt);
+    t->next = calloc(n, sizeof *t->next);
+    t->touched = calloc(n, sizeof *t->touched);
+    if (!t->stamp || !t->cnt || !t->next || !t->touched)
         return TIFA_ENOMEM;
     return TIFA_OK;
 }
@@ -340,10 +339,10 @@ void tifa_stats_free(tifa_stats *s)
         tifa_ac_free(s->ac);
         free(s->lex_len);
     }
-    free(s->stamp);
-    free(s->cnt);
-    free(s->next);
-    free(s->touched);
+    free(s->tally.stamp);
+    free(s->tally.cnt);
+    free(s->tally.next);
+    free(s->tally.touched);
     for (size_t i = 0; i < s->ndocs; i++)
         rec_free(&s->docs[i]);
     free(s->docs);
@@ -637,22 +636,6 @@ tifa_status tifa_stats_freeze_lexicon(tifa_stats *s)
 
 /* --------------------------------------------------------------- pass 2 -- */
 
-static void on_occurrence(uint32_t id, size_t end, void *user)
-{
-    tifa_stats *s = user;
-    size_t start = end - s->root->lex_len[id];
-    if (s->stamp[id] != s->cur) {
-        s->stamp[id] = s->cur;
-        s->cnt[id] = 0;
-        s->next[id] = 0;
-        s->touched[s->ntouched++] = id;
-    }
-    if (start >= s->next[id]) {
-        s->cnt[id]++;
-        s->next[id] = end;
-    }
-}
-
 tifa_status tifa_stats_count_totals(tifa_stats *s, const tifa_doc *doc)
 {
     if (!s || !doc)
@@ -675,23 +658,24 @@ tifa_status tifa_stats_count_totals(tifa_stats *s, const tifa_doc *doc)
     s->ntots++;
     if (!t->doc_id || !t->corpus)
         return TIFA_ENOMEM;
-    if (++s->cur == 0) { /* stamp wrap-around: reset */
-        memset(s->stamp, 0, (s->nlex ? s->nlex : 1) * sizeof *s->stamp);
-        s->cur = 1;
+    tifa_ac_tally *ta = &s->tally;
+    if (++ta->cur == 0) { /* stamp wrap-around: reset */
+        memset(ta->stamp, 0, (s->nlex ? s->nlex : 1) * sizeof *ta->stamp);
+        ta->cur = 1;
     }
-    s->ntouched = 0;
+    ta->ntouched = 0;
     if (doc->text)
-        tifa_ac_scan(s->root->ac, doc->text, doc->text_len, on_occurrence, s);
-    if (s->ntouched) {
-        qsort(s->touched, s->ntouched, sizeof *s->touched, cmp_u32);
-        t->t = malloc(s->ntouched * sizeof *t->t);
+        tifa_ac_count(s->root->ac, doc->text, doc->text_len, ta);
+    if (ta->ntouched) {
+        qsort(ta->touched, ta->ntouched, sizeof *ta->touched, cmp_u32);
+        t->t = malloc(ta->ntouched * sizeof *t->t);
         if (!t->t)
             return TIFA_ENOMEM;
-        for (size_t i = 0; i < s->ntouched; i++) {
-            t->t[i].id = s->touched[i];
-            t->t[i].count = s->cnt[s->touched[i]];
+        for (size_t i = 0; i < ta->ntouched; i++) {
+            t->t[i].id = ta->touched[i];
+            t->t[i].count = ta->cnt[ta->touched[i]];
         }
-        t->nt = s->ntouched;
+        t->nt = ta->ntouched;
     }
     return TIFA_OK;
 }

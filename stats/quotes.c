@@ -20,6 +20,10 @@
 #include <unicode/uchar.h>
 #include <unicode/utf8.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "stats.h"
 #include "stats_internal.h"
 
@@ -67,6 +71,25 @@ static void quotes_emit(const char *text, size_t a, size_t b,
     fn(s + lo, (size_t)(hi - lo), a + (size_t)lo, chars, user);
 }
 
+/* The character E2/E3 80 xx at byte i: an opener remembers where its span
+ * starts, a closer of an open pair emits the span (other xx: nothing). */
+static inline void quote_char(const char *text, size_t i,
+                              const tifa_quote_options *o, bool *open,
+                              size_t *open_at, tifa_quote_fn fn, void *user)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    UChar32 c = ((UChar32)(t[i] & 0x0F) << 12) | (t[i + 2] & 0x3F);
+    for (int p = 0; p < NPAIRS; p++) {
+        if (c == OPENERS[p]) {
+            open[p] = true;
+            open_at[p] = i + 3;
+        } else if (c == CLOSERS[p] && open[p]) {
+            open[p] = false;
+            quotes_emit(text, open_at[p], i, o, fn, user);
+        }
+    }
+}
+
 void tifa_quotes_scan(const char *text, size_t len,
                       const tifa_quote_options *options, tifa_quote_fn fn,
                       void *user)
@@ -82,34 +105,58 @@ void tifa_quotes_scan(const char *text, size_t len,
         return;
     size_t open_at[NPAIRS] = {0, 0, 0, 0};
     bool open[NPAIRS] = {false, false, false, false};
-    /* Every quote character is E2 80 xx (“ ” ‘ ’) or E3 80 xx (「 」 『 』)
-     * in UTF-8, so other bytes are skipped without decoding. */
+    const unsigned char *t = (const unsigned char *)text;
+    /* Every quote character is E2 80 xx (“ ” ‘ ’, xx = 98 99 9C 9D) or
+     * E3 80 xx (「 」 『 』, xx = 8C..8F) in UTF-8, so other bytes are skipped
+     * without decoding.  With SSE2, 16 lead positions at a time are tested
+     * for such a sequence or a line break (0A), and only those are looked
+     * at; most blocks hold none (、 and 。 are E3 80 81/82: no candidates).
+     * Candidates are handled in byte order, as the plain loop below does,
+     * and a candidate's other two bytes can be neither a lead byte nor 0A,
+     * so handling them one position at a time is the same. */
     size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i mFE = _mm_set1_epi8((char)0xFE), cE2 = _mm_set1_epi8((char)0xE2),
+                  c80 = _mm_set1_epi8((char)0x80), cNL = _mm_set1_epi8('\n'),
+                  mFC = _mm_set1_epi8((char)0xFC), c8C = _mm_set1_epi8((char)0x8C),
+                  mFA = _mm_set1_epi8((char)0xFA), c98 = _mm_set1_epi8((char)0x98);
+    for (; i + 18 <= len; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(t + i));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(t + i + 1));
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(t + i + 2));
+        /* third byte 8C..8F (mask FC) or 98 99 9C 9D (mask FA) */
+        __m128i third = _mm_or_si128(
+            _mm_cmpeq_epi8(_mm_and_si128(c, mFC), c8C),
+            _mm_cmpeq_epi8(_mm_and_si128(c, mFA), c98));
+        __m128i q = _mm_and_si128(
+            _mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(a, mFE), cE2),
+                          _mm_cmpeq_epi8(b, c80)),
+            third);
+        unsigned mask = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(q, _mm_cmpeq_epi8(a, cNL)));
+        while (mask) {
+            size_t z = i + (size_t)__builtin_ctz(mask);
+            mask &= mask - 1;
+            if (t[z] == '\n')
+                memset(open, 0, sizeof open);
+            else
+                quote_char(text, z, &o, open, open_at, fn, user);
+        }
+    }
+#endif
     while (i < len) {
-        unsigned char byte = (unsigned char)text[i];
+        unsigned char byte = t[i];
         if (byte == '\n') {
             memset(open, 0, sizeof open);
             i++;
             continue;
         }
-        if ((byte != 0xE2 && byte != 0xE3) || i + 2 >= len ||
-            (unsigned char)text[i + 1] != 0x80 ||
-            ((unsigned char)text[i + 2] & 0xC0) != 0x80) {
+        if ((byte != 0xE2 && byte != 0xE3) || i + 2 >= len || t[i + 1] != 0x80 ||
+            (t[i + 2] & 0xC0) != 0x80) {
             i++;
             continue;
         }
-        size_t start = i;
-        UChar32 c = ((UChar32)(byte & 0x0F) << 12) |
-                    ((unsigned char)text[i + 2] & 0x3F);
+        quote_char(text, i, &o, open, open_at, fn, user);
         i += 3;
-        for (int p = 0; p < NPAIRS; p++) {
-            if (c == OPENERS[p]) {
-                open[p] = true;
-                open_at[p] = i;
-            } else if (c == CLOSERS[p] && open[p]) {
-                open[p] = false;
-                quotes_emit(text, open_at[p], start, &o, fn, user);
-            }
-        }
     }
 }

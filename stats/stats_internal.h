@@ -26,8 +26,9 @@ tifa_status tifa_patterns_scan_text(tifa_patterns *patterns, const char *text,
 
 /* ----------------------------------------------------- Aho–Corasick -- */
 
-/* An automaton over the UTF-8 bytes of a fixed set of strings (ids 0..n-1).
- * Built once, then used read-only by any number of threads. */
+/* An automaton over the characters of a fixed set of strings (ids 0..n-1),
+ * given as UTF-8.  Built once, then used read-only by any number of
+ * threads.  A string that is not valid UTF-8 never matches. */
 typedef struct tifa_ac tifa_ac;
 
 /* strings[i] of lens[i] bytes; empty strings are ignored. Caller frees with
@@ -36,10 +37,38 @@ tifa_ac *tifa_ac_new(const char *const *strings, const size_t *lens, size_t n,
                      tifa_status *status);
 void tifa_ac_free(tifa_ac *ac);
 
+/* As tifa_ac_new, with the cap on the automaton's complete sparse sets (in
+ * entries; 0 = the default, see aho.c).  Above the cap the automaton keeps
+ * trie edges only and follows failure links; tests pass 1 to check that
+ * mode. */
+tifa_ac *tifa_ac_new_budget(const char *const *strings, const size_t *lens,
+                            size_t n, size_t cs_budget, tifa_status *status);
+
 /* Calls fn(id, end, user) for every occurrence of every string in text, in
  * order of end byte (exclusive end offset), all overlaps included. */
 typedef void (*tifa_ac_fn)(uint32_t id, size_t end, void *user);
 void tifa_ac_scan(const tifa_ac *ac, const char *text, size_t len,
                   tifa_ac_fn fn, void *user);
+
+/* Per-thread accounting for tifa_ac_count, indexed by string id (arrays of
+ * n entries, owned by the caller).  A string's entries are valid for the
+ * current document only when stamp[id] == cur; the first occurrence in a
+ * document resets them and appends id to touched.  So a new document needs
+ * only ++cur and ntouched = 0, never a clear of all n entries. */
+typedef struct tifa_ac_tally {
+    uint32_t *stamp; /* document stamp per string */
+    uint32_t *cnt;   /* non-overlapping occurrences in this document */
+    size_t *next;    /* end byte of the last counted occurrence */
+    uint32_t *touched;
+    size_t ntouched;
+    uint32_t cur;
+} tifa_ac_tally;
+
+/* Adds to t the `total` of every string in text (SPEC §4: non-overlapping
+ * occurrences of each string on its own, scanning left to right): the same
+ * as tifa_ac_scan with that rule applied in the callback, without the
+ * callback. */
+void tifa_ac_count(const tifa_ac *ac, const char *text, size_t len,
+                   tifa_ac_tally *t);
 
 #endif /* TIFA_STATS_INTERNAL_H */

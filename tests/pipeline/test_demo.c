@@ -196,6 +196,68 @@ static void test_hand_counts(void **state)
     table_free(&documents);
 }
 
+/* Rhetoric against the planted instances (tests/fixtures/demo-expected/
+ * rhetoric.csv, from the ledger): every parallel series with exactly its
+ * items, and the number of enumerations per corpus. */
+static void test_rhetoric(void **state)
+{
+    (void)state;
+    char path[400];
+    table expected, got;
+    table_load(&expected, TIFA_TEST_FIXTURES "/demo-expected/rhetoric.csv");
+    snprintf(path, sizeof path, "%s/rhetoric.csv", out1);
+    table_load(&got, path);
+    size_t e_corpus = col(&expected, "corpus"), e_device = col(&expected, "device");
+    size_t e_items = col(&expected, "items");
+    size_t g_corpus = col(&got, "corpus"), g_device = col(&got, "device");
+    size_t g_items = col(&got, "items");
+    const char *corpora[] = {"qingchuan", "baihe"};
+    for (size_t c = 0; c < 2; c++) {
+        size_t want_enum = 0, got_enum = 0, want_par = 0, got_par = 0;
+        for (size_t i = 0; i < expected.n_rows; i++) {
+            char **r = expected.rows[i];
+            if (strcmp(r[e_corpus], corpora[c]))
+                continue;
+            if (!strcmp(r[e_device], "enumeration")) {
+                want_enum++;
+                continue;
+            }
+            want_par++;
+            /* tifa joins items with " | ", the ledger with "|" */
+            char joined[1024] = "";
+            const char *p = r[e_items];
+            while (*p) {
+                const char *bar = strchr(p, '|');
+                size_t n = bar ? (size_t)(bar - p) : strlen(p);
+                strncat(joined, p, n);
+                if (!bar)
+                    break;
+                strcat(joined, " | ");
+                p = bar + 1;
+            }
+            bool found = false;
+            for (size_t j = 0; j < got.n_rows && !found; j++)
+                found = !strcmp(got.rows[j][g_corpus], corpora[c]) &&
+                        !strcmp(got.rows[j][g_device], "parallel") &&
+                        !strcmp(got.rows[j][g_items], joined);
+            if (!found)
+                fail_msg("%s: parallel series %s not found", corpora[c], joined);
+        }
+        for (size_t j = 0; j < got.n_rows; j++) {
+            if (strcmp(got.rows[j][g_corpus], corpora[c]))
+                continue;
+            if (!strcmp(got.rows[j][g_device], "enumeration"))
+                got_enum++;
+            else
+                got_par++;
+        }
+        assert_int_equal(got_enum, want_enum);
+        assert_int_equal(got_par, want_par);
+    }
+    table_free(&expected);
+    table_free(&got);
+}
+
 static bool same_file(const char *a, const char *b)
 {
     size_t la, lb;
@@ -279,6 +341,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_outputs_present),
         cmocka_unit_test(test_hand_counts),
+        cmocka_unit_test(test_rhetoric),
         cmocka_unit_test(test_threads_byte_identical),
         cmocka_unit_test(test_verify_catches_edit),
     };

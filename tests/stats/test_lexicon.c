@@ -2,8 +2,10 @@
  * test_lexicon.c — `total` counts (SPEC §4: non-overlapping occurrences of
  * each string, scanning left to right) through the Aho–Corasick automaton,
  * against a naive per-string count written here (the str.count rule), on
- * random texts over a three-character alphabet where overlaps and shared
- * prefixes/suffixes are everywhere; plus hand cases; plus KWIC rows.
+ * random texts over small alphabets where overlaps and shared
+ * prefixes/suffixes are everywhere, both through the callback scan and
+ * through tifa_ac_count (the engine's path) in both automaton modes; plus
+ * hand cases; plus KWIC rows.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <setjmp.h>
@@ -117,6 +119,106 @@ static void test_ac_hand(void **state)
     tifa_ac_free(ac);
 }
 
+/* tifa_ac_count (the engine's path: accounting inside the scan) against the
+ * naive count, for both automaton modes (complete sparse sets, and trie
+ * edges with failure links, forced by a budget of 1 entry), on random texts
+ * over an alphabet that mixes one-, two-, three- and four-byte characters,
+ * with one-character strings and strings that overlap themselves and each
+ * other; the text is counted as several documents to exercise the stamps. */
+static void test_ac_count_random(void **state)
+{
+    (void)state;
+    const char *alpha[] = {"哈", "嘿", "呵", "一", "a", "é", "𠀀", "、"};
+    enum { NA = 8, NP = 400, TEXT = 4000, DOCS = 4 };
+    srand(4242);
+    char *pats[NP];
+    size_t lens[NP];
+    for (size_t i = 0; i < NP; i++) {
+        size_t len = 1 + (size_t)rand() % 6;
+        if (i < 8)
+            len = 1; /* every one-character string */
+        pats[i] = calloc(len * 4 + 1, 1);
+        for (size_t k = 0; k < len; k++)
+            strcat(pats[i], alpha[i < 8 ? i : (size_t)rand() % (i % 3 ? 3 : NA)]);
+        lens[i] = strlen(pats[i]);
+    }
+    char *docs[DOCS];
+    for (size_t d = 0; d < DOCS; d++) {
+        docs[d] = calloc(TEXT * 4 + 1, 1);
+        for (size_t k = 0; k < TEXT; k++)
+            strcat(docs[d], alpha[rand() % (d % 2 ? 3 : NA)]);
+    }
+    for (int mode = 0; mode < 2; mode++) {
+        tifa_status st;
+        tifa_ac *ac = tifa_ac_new_budget((const char *const *)pats, lens, NP,
+                                         mode ? 1 : 0, &st);
+        assert_non_null(ac);
+        tifa_ac_tally t = {calloc(NP, sizeof(uint32_t)),
+                           calloc(NP, sizeof(uint32_t)),
+                           calloc(NP, sizeof(size_t)),
+                           calloc(NP, sizeof(uint32_t)), 0, 0};
+        for (size_t d = 0; d < DOCS; d++) {
+            t.cur++;
+            t.ntouched = 0;
+            tifa_ac_count(ac, docs[d], strlen(docs[d]), &t);
+            size_t got[NP] = {0};
+            for (size_t k = 0; k < t.ntouched; k++)
+                got[t.touched[k]] = t.cnt[t.touched[k]];
+            for (size_t i = 0; i < NP; i++) {
+                size_t first = i;
+                for (size_t j = 0; j < i; j++)
+                    if (!strcmp(pats[j], pats[i])) {
+                        first = j;
+                        break;
+                    }
+                if (first == i)
+                    assert_int_equal(got[i], naive_count(docs[d], pats[i]));
+                else
+                    assert_int_equal(got[i], 0); /* counted under first */
+            }
+        }
+        free(t.stamp);
+        free(t.cnt);
+        free(t.next);
+        free(t.touched);
+        tifa_ac_free(ac);
+    }
+    for (size_t i = 0; i < NP; i++)
+        free(pats[i]);
+    for (size_t d = 0; d < DOCS; d++)
+        free(docs[d]);
+}
+
+/* Hand cases through tifa_ac_count: overlaps with itself (哈哈 in 哈哈哈哈哈
+ * is 2), one-character strings (a character never overlaps itself: its
+ * total is its plain count), characters outside the BMP, strings that are
+ * not valid UTF-8 (never counted) and invalid bytes in the text (they match
+ * nothing and break no match around them). */
+static void test_ac_count_hand(void **state)
+{
+    (void)state;
+    const char *pats[] = {"哈哈", "哈", "一", "最后一公里", "一公里", "𠀀𠀀",
+                          "\xE4\xB8", "里,", "哈哈哈"};
+    enum { N = 9 };
+    size_t lens[N];
+    for (size_t i = 0; i < N; i++)
+        lens[i] = strlen(pats[i]);
+    const char *text = "哈哈哈哈哈,打通最后一公里,一公里\xFF一\xE4\xB8𠀀𠀀𠀀";
+    size_t want[N] = {2, 5, 3, 1, 2, 1, 0, 1, 1};
+    for (int mode = 0; mode < 2; mode++) {
+        tifa_status st;
+        tifa_ac *ac = tifa_ac_new_budget(pats, lens, N, mode ? 1 : 0, &st);
+        assert_non_null(ac);
+        uint32_t stamp[N] = {0}, cnt[N] = {0}, touched[N] = {0};
+        size_t next[N] = {0};
+        tifa_ac_tally t = {stamp, cnt, next, touched, 0, 1};
+        tifa_ac_count(ac, text, strlen(text), &t);
+        for (size_t i = 0; i < N; i++)
+            assert_int_equal(stamp[i] == 1 ? cnt[i] : 0, want[i]);
+        tifa_ac_free(ac);
+    }
+}
+
 /* ------------------------------------------------------------------ KWIC -- */
 
 static void test_kwic(void **state)
@@ -170,6 +272,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ac_random),
         cmocka_unit_test(test_ac_hand),
+        cmocka_unit_test(test_ac_count_random),
+        cmocka_unit_test(test_ac_count_hand),
         cmocka_unit_test(test_kwic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

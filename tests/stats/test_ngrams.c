@@ -313,6 +313,44 @@ static void free_counts(ref_count *c, size_t n)
     free(c);
 }
 
+/* Asserts the order of ngrams.csv: corpus, unit, n ascending, then count
+ * descending, then code-point (byte) order of the n-gram. */
+static void assert_sorted(const char *path)
+{
+    tifa_status st;
+    tifa_csv_reader *r = tifa_csv_reader_open(path, &st);
+    assert_non_null(r);
+    char **f;
+    size_t nf, rows = 0;
+    char prev[4][256] = { "", "", "", "" };
+    long prev_n = 0, prev_count = 0;
+    assert_int_equal(tifa_csv_read_row(r, &f, &nf), TIFA_OK); /* header */
+    while (tifa_csv_read_row(r, &f, &nf) == TIFA_OK) {
+        long n = atol(f[2]), count = atol(f[4]);
+        if (rows) {
+            int c = strcmp(prev[0], f[0]);
+            if (!c)
+                c = strcmp(prev[1], f[1]);
+            if (!c)
+                c = (prev_n > n) - (prev_n < n);
+            assert_true(c <= 0);
+            if (!c) {
+                assert_true(prev_count >= count);
+                if (prev_count == count)
+                    assert_true(strcmp(prev[3], f[3]) < 0);
+            }
+        }
+        snprintf(prev[0], sizeof prev[0], "%s", f[0]);
+        snprintf(prev[1], sizeof prev[1], "%s", f[1]);
+        snprintf(prev[3], sizeof prev[3], "%s", f[3]);
+        prev_n = n;
+        prev_count = count;
+        rows++;
+    }
+    tifa_csv_reader_close(r);
+    assert_true(rows > 0);
+}
+
 /* ------------------------------------------------------------- tests -- */
 
 static void test_against_reference(void **state)
@@ -324,6 +362,7 @@ static void test_against_reference(void **state)
     tifa_ngrams *ng = count_all(&o, d, n);
     char *path = tmp_path("ref.csv");
     assert_int_equal(tifa_ngrams_write(ng, path, &NO_BOM, NULL), TIFA_OK);
+    assert_sorted(path);
     size_t nt, nr;
     ref_count *t = read_csv_counts(path, &nt);
     ref_count *r = reference_counts(d, n, 6, &nr);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "stats.h"
+#include "scan_reference.h"
 
 static char tmpdir[] = "/tmp/tifa-test-text-XXXXXX";
 
@@ -310,8 +311,25 @@ static void test_parallel(void **state)
     /* two items are not enough; mixed separators do not join */
     f = rhet("串家门、访民情。不躲、不拖,不等");
     assert_int_equal(f.n, 0);
-    /* the last item must have the same length */
+    /* a longer last run is cut only where the items share their end */
     f = rhet("不躲、不拖、不等待");
+    assert_int_equal(f.n, 0);
+    f = rhet("培养一批、选拔一批、储备一批年轻村干部");
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.items[0], "培养一批 | 选拔一批 | 储备一批");
+    /* the shared character may be in the middle */
+    f = rhet("以前是“门难进、脸难看、事难办”");
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.items[0], "门难进 | 脸难看 | 事难办");
+    f = rhet("做到户有卡、村有册、乡有簿。");
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.items[0], "户有卡 | 村有册 | 乡有簿");
+    /* a first item cut where only the last character is shared */
+    f = rhet("做到马上办、网上办、就近办。");
+    assert_int_equal(f.n, 1);
+    assert_string_equal(f.items[0], "马上办 | 网上办 | 就近办");
+    /* a complete last item of another length is not cut */
+    f = rhet("门难进、脸难看、事很难办、");
     assert_int_equal(f.n, 0);
 }
 
@@ -402,6 +420,88 @@ static void test_random_input(void **state)
     tifa_diag_free(diag);
 }
 
+/* ---------------------------------------------------- against the oracle -- */
+
+/* Every callback of a scanner, written out with all its arguments. */
+static void log_span(const char *span, size_t bytes, size_t offset,
+                     size_t chars, void *user)
+{
+    tifa_buf *b = user;
+    char num[64];
+    snprintf(num, sizeof num, "S%zu,%zu,%zu:", bytes, offset, chars);
+    tifa_buf_puts(b, num);
+    tifa_buf_append(b, span, bytes);
+    tifa_buf_puts(b, "\n");
+}
+
+static void log_dev(tifa_device device, const char *items, const char *text,
+                    size_t offset, void *user)
+{
+    tifa_buf *b = user;
+    char num[64];
+    snprintf(num, sizeof num, "D%d,%zu:", (int)device, offset);
+    tifa_buf_puts(b, num);
+    tifa_buf_puts(b, items);
+    tifa_buf_puts(b, "#");
+    tifa_buf_puts(b, text);
+    tifa_buf_puts(b, "\n");
+}
+
+/* The byte-level scanners (quotes.c, rhetoric.c) against the plain
+ * code-point loops they replaced (scan_reference.h): the same callbacks in
+ * the same order, on random texts dense in markers, separators, short Han
+ * items, white space, line breaks and broken UTF-8, long enough for the
+ * 16-byte blocks of the fast paths. */
+static void test_scanners_match_reference(void **state)
+{
+    (void)state;
+    const char *frag[] = {
+        "“", "”", "「", "」", "『", "』", "‘", "’", "、", "、", "、", ",", ",",
+        "，", "。", "\n", " ", "　", "一是", "二是", "三是", "一", "二", "三",
+        "十", "第", "是", "第一,", "第二,", "第三、", "第一：", "一、", "二、",
+        "不", "不", "谁", "谁", "躲", "拖", "等", "靠", "群众", "上", "民情",
+        "服务", "零距离", "统", "𠀀", "々", "〇", "\xE2", "\x80", "\xE3\x80",
+        "\xE6\x98", "\xE7\xAC", "\xEF\xBC", "\xFF", "a", "1", ";", "!", "?",
+        "！", "；", ":", "：", "\xF0\x9F\x98", "\xE2\x80\x9C"};
+    size_t nf = sizeof frag / sizeof *frag;
+    srand(2024);
+    size_t ncalls = 0, with_dev = 0;
+    for (int it = 0; it < 4000; it++) {
+        char buf[4096];
+        size_t n = 0;
+        int m = rand() % 400;
+        for (int j = 0; j < m; j++) {
+            const char *f = frag[rand() % (int)nf];
+            size_t l = strlen(f);
+            if (n + l >= sizeof buf)
+                break;
+            memcpy(buf + n, f, l);
+            n += l;
+        }
+        char *t = malloc(n ? n : 1); /* no NUL: ASan checks every read */
+        memcpy(t, buf, n);
+        tifa_buf fast = {0}, ref = {0};
+        tifa_quotes_scan(t, n, NULL, log_span, &fast);
+        ref_quotes_scan(t, n, NULL, log_span, &ref);
+        tifa_quote_options o = {2, 4};
+        tifa_quotes_scan(t, n, &o, log_span, &fast);
+        ref_quotes_scan(t, n, &o, log_span, &ref);
+        tifa_rhetoric_scan(t, n, log_dev, &fast);
+        ref_rhetoric_scan(t, n, log_dev, &ref);
+        tifa_buf_putc(&fast, '\0');
+        tifa_buf_putc(&ref, '\0');
+        assert_string_equal(fast.data, ref.data);
+        for (const char *c = ref.data; (c = strchr(c, '\n')) != NULL; c++)
+            ncalls++;
+        with_dev += strstr(ref.data, "\nD") != NULL || ref.data[0] == 'D';
+        tifa_buf_free(&fast);
+        tifa_buf_free(&ref);
+        free(t);
+    }
+    /* the texts did exercise the scanners */
+    assert_true(ncalls > 1000 && with_dev > 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +511,7 @@ int main(void)
         cmocka_unit_test(test_parallel),
         cmocka_unit_test(test_enumerations),
         cmocka_unit_test(test_random_input),
+        cmocka_unit_test(test_scanners_match_reference),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
