@@ -380,6 +380,13 @@ static tifa_status make_workers(run_state *rs, int threads)
             w->ngrams = tifa_ngrams_new_worker(rs->ngrams, &st);
             if (!w->ngrams)
                 return st;
+            if (rs->study->ngrams.memory_budget && threads > 1) {
+                /* --memory is for the whole run: each worker gets a share */
+                tifa_ngram_options share = rs->study->ngrams;
+                share.memory_budget /= (size_t)threads;
+                if ((st = tifa_ngrams_set_filters(w->ngrams, &share)) != TIFA_OK)
+                    return st;
+            }
         }
     }
     return TIFA_OK;
