@@ -576,6 +576,8 @@ typedef struct input_row {
     char *stored;          /* path as written into the manifest (owned) */
     const char *path;      /* as given (borrowed) */
     const char *corpus;    /* borrowed */
+    const char *sha256;    /* precomputed (borrowed) or NULL */
+    long long size;        /* with sha256 */
 } input_row;
 
 static int input_row_cmp(const void *a, const void *b)
@@ -690,6 +692,8 @@ tifa_status tifa_manifest_write(const char *outdir, const tifa_study *study,
     for (size_t i = 0; i < n_inputs; i++) {
         rows[n_rows].path = inputs[i].path;
         rows[n_rows].corpus = inputs[i].corpus;
+        rows[n_rows].sha256 = inputs[i].sha256;
+        rows[n_rows].size = inputs[i].size;
         rows[n_rows].stored = manifest_path(out_abs, inputs[i].path);
         if (!rows[n_rows].stored) {
             st = TIFA_ENOMEM;
@@ -702,9 +706,13 @@ tifa_status tifa_manifest_write(const char *outdir, const tifa_study *study,
     for (size_t i = 0; i < n_rows; i++) {
         if (i && !input_row_cmp(&rows[i - 1], &rows[i]))
             continue;
-        long long size = 0;
+        long long size = rows[i].size;
         char hex[65];
-        tifa_status fs = file_digest(rows[i].path, &size, hex);
+        tifa_status fs = TIFA_OK;
+        if (rows[i].sha256)
+            snprintf(hex, sizeof hex, "%s", rows[i].sha256);
+        else
+            fs = file_digest(rows[i].path, &size, hex);
         if (fs != TIFA_OK) {
             tifa_diag_add(diag, TIFA_ERROR, fs, rows[i].path, 0, -1,
                           "cannot hash an input file for the manifest: %s",

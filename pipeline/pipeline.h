@@ -103,6 +103,8 @@ char *tifa_study_strdup(tifa_study *study, const char *s);
 typedef struct tifa_manifest_input {
     const char *path;
     const char *corpus;
+    const char *sha256; /* hex digest already computed, or NULL: hash it */
+    long long size;     /* with sha256 */
 } tifa_manifest_input;
 
 /* Writes OUTDIR/manifest.json (SPEC §6): tifa version, study file and hash,

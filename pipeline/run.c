@@ -440,8 +440,8 @@ static tifa_status note_inputs(run_state *rs, tifa_loader *loader,
         if (!copy)
             return TIFA_ENOMEM;
         rs->input_paths[rs->n_inputs] = copy;
-        rs->inputs[rs->n_inputs].path = copy;
-        rs->inputs[rs->n_inputs].corpus = corpus;
+        rs->inputs[rs->n_inputs] =
+            (tifa_manifest_input){copy, corpus, NULL, 0}; /* hashed later */
         rs->n_inputs++;
     }
     return TIFA_OK;
@@ -665,6 +665,69 @@ static tifa_status pass_totals(run_state *rs)
     return st != TIFA_OK ? st : mst;
 }
 
+/* With more than one thread, the inputs are hashed for the manifest on a
+ * thread of their own while pass 2 and the tables run (SHA-256 of a 100 MB
+ * corpus is a quarter of a second that need not wait at the end).  An input
+ * that cannot be hashed here is left to the manifest, which reports it. */
+typedef struct input_hasher {
+    pthread_t thread;
+    const tifa_manifest_input *inputs;
+    size_t n;
+    char (*hex)[65];
+    long long *size;
+    bool *ok;
+    bool running;
+} input_hasher;
+
+static void *hasher_main(void *arg)
+{
+    input_hasher *h = arg;
+    for (size_t i = 0; i < h->n; i++) {
+        struct stat sb;
+        h->ok[i] = stat(h->inputs[i].path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+                   tifa_sha256_file(h->inputs[i].path, h->hex[i]) == TIFA_OK;
+        h->size[i] = h->ok[i] ? (long long)sb.st_size : 0;
+    }
+    return NULL;
+}
+
+static void hasher_start(input_hasher *h, const tifa_manifest_input *inputs,
+                         size_t n)
+{
+    memset(h, 0, sizeof *h);
+    h->inputs = inputs;
+    h->n = n;
+    h->hex = calloc(n ? n : 1, sizeof *h->hex);
+    h->size = calloc(n ? n : 1, sizeof *h->size);
+    h->ok = calloc(n ? n : 1, sizeof *h->ok);
+    h->running = h->hex && h->size && h->ok &&
+                 pthread_create(&h->thread, NULL, hasher_main, h) == 0;
+}
+
+/* Waits for the hashes and hands the good ones to the manifest inputs. */
+static void hasher_finish(input_hasher *h, tifa_manifest_input *inputs)
+{
+    if (!h->running)
+        return;
+    pthread_join(h->thread, NULL);
+    h->running = false;
+    for (size_t i = 0; i < h->n; i++) {
+        if (h->ok[i]) {
+            inputs[i].sha256 = h->hex[i];
+            inputs[i].size = h->size[i];
+        }
+    }
+}
+
+static void hasher_free(input_hasher *h)
+{
+    if (h->running)
+        pthread_join(h->thread, NULL);
+    free(h->hex);
+    free(h->size);
+    free(h->ok);
+}
+
 static void run_state_free(run_state *rs)
 {
     for (int k = 0; k < rs->pool.n; k++) {
@@ -795,8 +858,12 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         }
         return TIFA_EXIT_NOINPUT;
     }
+    input_hasher hasher = {0};
+    if (threads > 1)
+        hasher_start(&hasher, rs.inputs, rs.n_inputs);
     st = pass_totals(&rs);
     if (st != TIFA_OK) {
+        hasher_free(&hasher);
         tifa_csv_abort(documents);
         tifa_diag_add(diag, TIFA_ERROR, st, NULL, 0, -1,
                       "counting slogan totals failed: %s", tifa_status_message(st));
@@ -830,6 +897,7 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
     if (wst != TIFA_OK) {
         tifa_diag_add(diag, TIFA_ERROR, wst, study->output, 0, -1,
                       "writing the tables failed: %s", tifa_status_message(wst));
+        hasher_free(&hasher);
         run_state_free(&rs);
         return TIFA_EXIT_OUTPUT;
     }
@@ -845,11 +913,13 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
             exit_code = TIFA_EXIT_PARTIAL;
     }
 
+    hasher_finish(&hasher, rs.inputs);
     st = tifa_manifest_write(study->output, study, rs.inputs, rs.n_inputs,
                              gp_version ? gp_version
                              : study->charts ? "not found" : "not used",
                              diag);
     free(gp_version);
+    hasher_free(&hasher);
     if (st != TIFA_OK) {
         tifa_diag_add(diag, TIFA_ERROR, st, study->output, 0, -1,
                       "writing manifest.json failed: %s", tifa_status_message(st));

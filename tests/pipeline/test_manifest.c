@@ -133,8 +133,9 @@ static int teardown(void **state)
 
 static tifa_status write_manifest(fixture *f)
 {
-    tifa_manifest_input inputs[] = {
-        {f->in_b, "qiyang"}, {f->in_a, "qiyang"}, {f->in_a, "qiyang"}};
+    tifa_manifest_input inputs[] = {{f->in_b, "qiyang", NULL, 0},
+                                    {f->in_a, "qiyang", NULL, 0},
+                                    {f->in_a, "qiyang", NULL, 0}};
     return tifa_manifest_write(f->out, f->study, inputs, 3,
                                "gnuplot 5.4 patchlevel 4", f->diag);
 }
@@ -287,7 +288,8 @@ static void test_relative_paths(void **state)
     tifa_study *cli = tifa_study_new();
     const char *paths[] = {"in/a.txt"};
     assert_int_equal(tifa_study_add_corpus(cli, "cli", paths, 1), TIFA_OK);
-    tifa_manifest_input inputs[] = {{"in/a.txt", "cli"}, {"./in/../in/b.txt", "cli"}};
+    tifa_manifest_input inputs[] = {{"in/a.txt", "cli", NULL, 0},
+                                    {"./in/../in/b.txt", "cli", NULL, 0}};
     assert_int_equal(tifa_manifest_write("out", cli, inputs, 2, NULL, f->diag),
                      TIFA_OK);
     char *text = read_text("out/manifest.json");
@@ -307,6 +309,34 @@ static void test_relative_paths(void **state)
     assert_int_equal(chdir(cwd), 0);
     free(cwd);
     tifa_study_free(cli);
+}
+
+/* Digests handed in by the caller (the pipeline hashes inputs on a thread
+ * while it counts) give the very manifest the manifest's own hashing gives. */
+static void test_precomputed_digests(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(write_manifest(f), TIFA_OK);
+    char p[160];
+    path_in(p, sizeof p, f->out, "manifest.json");
+    char *computed = read_text(p);
+    char hex_a[65], hex_b[65];
+    assert_int_equal(tifa_sha256_file(f->in_a, hex_a), TIFA_OK);
+    assert_int_equal(tifa_sha256_file(f->in_b, hex_b), TIFA_OK);
+    struct stat sa, sb;
+    assert_int_equal(stat(f->in_a, &sa), 0);
+    assert_int_equal(stat(f->in_b, &sb), 0);
+    tifa_manifest_input inputs[] = {
+        {f->in_b, "qiyang", hex_b, (long long)sb.st_size},
+        {f->in_a, "qiyang", hex_a, (long long)sa.st_size},
+        {f->in_a, "qiyang", NULL, 0}};
+    assert_int_equal(tifa_manifest_write(f->out, f->study, inputs, 3,
+                                         "gnuplot 5.4 patchlevel 4", f->diag),
+                     TIFA_OK);
+    char *given = read_text(p);
+    assert_string_equal(given, computed);
+    free(computed);
+    free(given);
 }
 
 static void test_no_manifest(void **state)
@@ -335,6 +365,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_changed_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relative_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_precomputed_digests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_manifest, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
