@@ -128,6 +128,18 @@ void tifa_csv_real(tifa_csv *csv, double v, int precision)
     tifa_buf_printf(&csv->row, "%.*f", precision, v);
 }
 
+void tifa_csv_sci(tifa_csv *csv, double v, int digits)
+{
+    field_start(csv);
+    if (isnan(v) || isinf(v))
+        return;
+    if (digits < 0)
+        digits = 0;
+    if (digits > 17)
+        digits = 17;
+    tifa_buf_printf(&csv->row, "%.*e", digits, v);
+}
+
 static void write_row(tifa_csv *csv)
 {
     FILE *out = tifa_afile_stream(csv->file);

@@ -185,6 +185,9 @@ void tifa_csv_strn(tifa_csv *csv, const char *s, size_t n);
 void tifa_csv_int(tifa_csv *csv, long long v);
 /* Fixed precision; NaN and infinities are written as an empty field. */
 void tifa_csv_real(tifa_csv *csv, double v, int precision);
+/* Scientific notation with `digits` after the point ("1.9457e-33"), for
+ * p-values, which fixed precision would round to 0; NaN/inf: empty. */
+void tifa_csv_sci(tifa_csv *csv, double v, int digits);
 void tifa_csv_row_end(tifa_csv *csv);
 /* Writes a whole header row from a NULL-terminated list. */
 void tifa_csv_header(tifa_csv *csv, const char *const *names);

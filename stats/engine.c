@@ -808,17 +808,11 @@ static void csv_real(tifa_csv *csv, double v, int prec)
     tifa_csv_real(csv, v, prec);
 }
 
-/* p-values: scientific notation with 4 significant digits after the point
- * (fixed precision that keeps very small p readable). */
+/* p-values: 4 digits after the point in scientific notation, so that very
+ * small p stay readable (docs/statistics.md, "The tables"). */
 static void csv_p(tifa_csv *csv, double p)
 {
-    if (!isfinite(p)) {
-        tifa_csv_str(csv, "");
-        return;
-    }
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.4e", p);
-    tifa_csv_str(csv, buf);
+    tifa_csv_sci(csv, p, 4);
 }
 
 typedef struct srow {

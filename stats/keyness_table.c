@@ -124,15 +124,11 @@ static int cmp_kref(const void *a, const void *b)
     return tifa_utf8_cmp(x->row->feature, y->row->feature);
 }
 
+/* p-values: 4 digits after the point in scientific notation, so that very
+ * small p stay readable (docs/statistics.md, "The tables"). */
 static void csv_p(tifa_csv *csv, double p)
 {
-    if (!isfinite(p)) {
-        tifa_csv_str(csv, "");
-        return;
-    }
-    char buf[64];
-    snprintf(buf, sizeof buf, "%.4e", p);
-    tifa_csv_str(csv, buf);
+    tifa_csv_sci(csv, p, 4);
 }
 
 tifa_status tifa_keyness_table_write(tifa_keyness_table *t, const char *path,

@@ -51,6 +51,7 @@ static void test_csv_quoting(void **state)
     tifa_csv_real(csv, 2.58496, 4);
     tifa_csv_real(csv, -0.00001, 4);
     tifa_csv_real(csv, 0.0 / 0.0, 4);
+    tifa_csv_sci(csv, 1.94567e-33, 4);
     tifa_csv_row_end(csv);
     assert_int_equal(tifa_csv_close(csv), TIFA_OK);
 
@@ -58,7 +59,7 @@ static void test_csv_quoting(void **state)
     size_t len;
     assert_int_equal(tifa_read_file(path, &data, &len), TIFA_OK);
     const char *expect = "\xEF\xBB\xBF零距离,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\","
-                         "-42,2.5850,0.0000,\r\n";
+                         "-42,2.5850,0.0000,,1.9457e-33\r\n";
     assert_string_equal(data, expect);
     free(data);
 
@@ -68,13 +69,14 @@ static void test_csv_quoting(void **state)
     char **f;
     size_t n;
     assert_int_equal(tifa_csv_read_row(r, &f, &n), TIFA_OK);
-    assert_int_equal(n, 8);
+    assert_int_equal(n, 9);
     assert_string_equal(f[0], "零距离");
     assert_string_equal(f[1], "a,b");
     assert_string_equal(f[2], "say \"hi\"");
     assert_string_equal(f[3], "two\nlines");
     assert_string_equal(f[5], "2.5850");
     assert_string_equal(f[7], "");
+    assert_string_equal(f[8], "1.9457e-33");
     assert_int_equal(tifa_csv_read_row(r, &f, &n), TIFA_EEMPTY);
     tifa_csv_reader_close(r);
 }
