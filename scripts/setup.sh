@@ -16,6 +16,7 @@ packages=(
   libssl-dev                         # SHA-256 for the manifest (libcrypto)
   libxxhash-dev                      # fast hashing for count tables
   gnuplot-nox                        # charts
+  libfontconfig-dev                  # finding a CJK font for chart labels
   fonts-noto-cjk fontconfig          # Chinese labels in charts
 )
 if [ "${TIFA_SETUP_FUZZ:-0}" = 1 ]; then
