@@ -567,29 +567,6 @@ fail:
 
 /* ------------------------------------------------------------- scanning -- */
 
-void tifa_ac_scan(const tifa_ac *ac, const char *text, size_t len,
-                  tifa_ac_fn fn, void *user)
-{
-    if (!ac || ac->nstates < 2 || !text)
-        return;
-    const unsigned char *p = (const unsigned char *)text, *e = p + len;
-    uint32_t s = 0;
-    while (p < e) {
-        size_t k;
-        uint32_t c = class_of(ac, utf8_next(p, e, &k));
-        p += k;
-        uint32_t t = c ? ac_step(ac, s, c) : 0;
-        s = t & SMASK;
-        if (!(t & FLAG))
-            continue;
-        size_t end = (size_t)(p - (const unsigned char *)text);
-        if (ac->out[s] != NONE)
-            fn(ac->out[s], end, user);
-        for (uint32_t d = ac->dict[s]; d; d = ac->dict[d])
-            fn(ac->out[d], end, user);
-    }
-}
-
 /* One occurrence of string id ending at byte `end`: counted when it starts
  * at or after the end of the string's last counted occurrence.  For one
  * string, occurrences come in order of end and therefore of start, so this

@@ -44,12 +44,6 @@ void tifa_ac_free(tifa_ac *ac);
 tifa_ac *tifa_ac_new_budget(const char *const *strings, const size_t *lens,
                             size_t n, size_t cs_budget, tifa_status *status);
 
-/* Calls fn(id, end, user) for every occurrence of every string in text, in
- * order of end byte (exclusive end offset), all overlaps included. */
-typedef void (*tifa_ac_fn)(uint32_t id, size_t end, void *user);
-void tifa_ac_scan(const tifa_ac *ac, const char *text, size_t len,
-                  tifa_ac_fn fn, void *user);
-
 /* Per-thread accounting for tifa_ac_count, indexed by string id (arrays of
  * n entries, owned by the caller).  A string's entries are valid for the
  * current document only when stamp[id] == cur; the first occurrence in a
@@ -65,9 +59,8 @@ typedef struct tifa_ac_tally {
 } tifa_ac_tally;
 
 /* Adds to t the `total` of every string in text (SPEC §4: non-overlapping
- * occurrences of each string on its own, scanning left to right): the same
- * as tifa_ac_scan with that rule applied in the callback, without the
- * callback. */
+ * occurrences of each string on its own, scanning left to right); the
+ * accounting happens inside the scan, with no callback per match. */
 void tifa_ac_count(const tifa_ac *ac, const char *text, size_t len,
                    tifa_ac_tally *t);
 

@@ -9,6 +9,7 @@
 #define TIFA_TESTS_RUN_TIFA_H
 
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +71,17 @@ static inline char *slurp(const char *path, size_t *len)
             *len = (size_t)n;
     }
     return data;
+}
+
+/* Whether two files exist and hold the same bytes. */
+static inline bool same_file(const char *a, const char *b)
+{
+    size_t la = 0, lb = 0;
+    char *da = slurp(a, &la), *db = slurp(b, &lb);
+    bool same = da && db && la == lb && memcmp(da, db, la) == 0;
+    free(da);
+    free(db);
+    return same;
 }
 
 #endif

@@ -258,16 +258,6 @@ static void test_rhetoric(void **state)
     table_free(&got);
 }
 
-static bool same_file(const char *a, const char *b)
-{
-    size_t la, lb;
-    char *da = slurp(a, &la), *db = slurp(b, &lb);
-    bool same = da && db && la == lb && memcmp(da, db, la) == 0;
-    free(da);
-    free(db);
-    return same;
-}
-
 /* Every CSV and SVG of the --threads 1 run equals the --threads 2 one. */
 static void test_threads_byte_identical(void **state)
 {

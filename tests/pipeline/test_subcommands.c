@@ -146,16 +146,6 @@ static void assert_file_golden(const char *path, const char *name)
         fail();
 }
 
-static bool same_file(const char *a, const char *b)
-{
-    size_t la, lb;
-    char *da = slurp(a, &la), *db = slurp(b, &lb);
-    bool same = da && db && la == lb && memcmp(da, db, la) == 0;
-    free(da);
-    free(db);
-    return same;
-}
-
 /* Keeps the header line and the lines starting with prefix (lines end with
  * CRLF; no field of the kept tables holds a newline).  Caller frees. */
 static char *filter_lines(const char *data, const char *prefix, size_t *len)
