@@ -1,9 +1,14 @@
 /*
  * csv.c — RFC 4180 tables for spreadsheets, and a reader for the same.
  *
- * Writer: each row is built in UTF-8 in a buffer, then written (or converted
+ * Writer: rows are built in UTF-8 in a buffer, then written (or converted
  * to GB18030 with ICU when asked) to an atomic output file, so a table appears
- * only when complete.  Rows end with CRLF as RFC 4180 says; a field is quoted
+ * only when complete.  Rows are written in batches of about 64 KiB (one
+ * fwrite and, for GB18030, one conversion per batch instead of per row; the
+ * conversion is stateless, so the bytes are the same); a writer on stdout
+ * ("-") still writes each row as it ends.  Code that formats many rows
+ * itself, possibly on several threads (ngrams.csv), quotes fields with
+ * tifa_csv_field_to and hands whole blocks of rows to tifa_csv_rows.  Rows end with CRLF as RFC 4180 says; a field is quoted
  * when it contains a comma, a double quote, CR or LF, or starts or ends with
  * a space.  Text is never altered (a slogan that looks like a spreadsheet
  * formula stays as it is: the tables are data for reproducible research).
@@ -21,9 +26,17 @@
 #include <strings.h>
 #include <unicode/ucnv.h>
 
+/* Rows are written once the pending ones reach this many bytes. */
+#define CSV_BATCH 65536
+/* GB18030: input converted per ucnv_convert call at most (int32 lengths). */
+#define CSV_CONVERT_MAX (1u << 20)
+
 struct tifa_csv {
     tifa_afile *file;
-    tifa_buf row;
+    tifa_buf row;      /* pending whole rows, then the row being built */
+    size_t row_start;  /* where the row being built starts in row */
+    tifa_buf conv;     /* GB18030 scratch */
+    size_t batch;      /* write when row.len reaches this (0: every row) */
     bool gb18030;
     bool row_started;
     tifa_status error; /* sticky */
@@ -60,6 +73,7 @@ tifa_csv *tifa_csv_open(const char *path, const tifa_csv_options *options,
         return NULL;
     }
     csv->gb18030 = gb;
+    csv->batch = strcmp(path, "-") == 0 ? 0 : CSV_BATCH;
     if (options->bom && !gb)
         fputs("\xEF\xBB\xBF", tifa_afile_stream(csv->file));
     *status = TIFA_OK;
@@ -70,35 +84,68 @@ static void field_start(tifa_csv *csv)
 {
     if (csv->row_started)
         tifa_buf_putc(&csv->row, ',');
+    else
+        csv->row_start = csv->row.len;
     csv->row_started = true;
+}
+
+static inline bool special(char c)
+{
+    return c == ',' || c == '"' || c == '\r' || c == '\n';
+}
+
+/* Whether a field must be quoted: it holds ',', '"', CR or LF, or starts or
+ * ends with a space.  Eight bytes at a time: the four characters are all
+ * below 0x2D, and most text (Chinese: UTF-8 bytes >= 0x80) has no such
+ * byte, which one subtraction per word shows (the "has a byte less than n"
+ * bit trick: never misses one, and a false alarm only costs the byte loop). */
+static bool needs_quotes(const char *s, size_t n)
+{
+    if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
+        return true;
+    const uint64_t ones = UINT64_C(0x0101010101010101), highs = ones * 0x80;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        if (((x - ones * 0x2D) & ~x & highs) != 0)
+            for (size_t k = i; k < i + 8; k++)
+                if (special(s[k]))
+                    return true;
+    }
+    for (; i < n; i++)
+        if (special(s[i]))
+            return true;
+    return false;
+}
+
+size_t tifa_csv_field_to(char *dst, const char *s, size_t n)
+{
+    if (!needs_quotes(s, n)) {
+        if (n)
+            memcpy(dst, s, n);
+        return n;
+    }
+    size_t k = 0;
+    dst[k++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            dst[k++] = '"';
+        dst[k++] = s[i];
+    }
+    dst[k++] = '"';
+    return k;
 }
 
 void tifa_csv_strn(tifa_csv *csv, const char *s, size_t n)
 {
     field_start(csv);
-    bool quote = false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == ',' || c == '"' || c == '\r' || c == '\n') {
-            quote = true;
-            break;
-        }
-    }
-    if (n > 0 && (s[0] == ' ' || s[n - 1] == ' '))
-        quote = true;
-    if (!quote) {
-        if (tifa_buf_append(&csv->row, s, n) != TIFA_OK)
-            csv->error = TIFA_ENOMEM;
+    if (n > (SIZE_MAX - 3) / 2 || tifa_buf_reserve(&csv->row, 2 * n + 2) != TIFA_OK) {
+        csv->error = TIFA_ENOMEM;
         return;
     }
-    tifa_buf_putc(&csv->row, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"')
-            tifa_buf_putc(&csv->row, '"');
-        tifa_buf_putc(&csv->row, s[i]);
-    }
-    if (tifa_buf_putc(&csv->row, '"') != TIFA_OK)
-        csv->error = TIFA_ENOMEM;
+    csv->row.len += tifa_csv_field_to(csv->row.data + csv->row.len, s, n);
+    csv->row.data[csv->row.len] = '\0';
 }
 
 void tifa_csv_str(tifa_csv *csv, const char *s)
@@ -140,38 +187,77 @@ void tifa_csv_sci(tifa_csv *csv, double v, int digits)
     tifa_buf_printf(&csv->row, "%.*e", digits, v);
 }
 
-static void write_row(tifa_csv *csv)
+/* Writes n bytes of whole rows (UTF-8) to the file, converted to GB18030
+ * when asked: in pieces of at most CSV_CONVERT_MAX bytes cut at a character
+ * boundary (the conversion keeps no state between characters, so the pieces
+ * give the bytes one conversion of the whole would). */
+static void put_bytes(tifa_csv *csv, const char *data, size_t n)
 {
     FILE *out = tifa_afile_stream(csv->file);
     if (!csv->gb18030) {
-        if (fwrite(csv->row.data, 1, csv->row.len, out) != csv->row.len)
+        if (n && fwrite(data, 1, n, out) != n)
             csv->error = TIFA_EIO;
         return;
     }
-    UErrorCode err = U_ZERO_ERROR;
-    size_t cap = csv->row.len * 2 + 16;
-    char *conv = malloc(cap);
-    if (!conv) {
-        csv->error = TIFA_ENOMEM;
-        return;
+    while (n && csv->error == TIFA_OK) {
+        size_t piece = n;
+        if (piece > CSV_CONVERT_MAX) {
+            piece = CSV_CONVERT_MAX;
+            /* back over UTF-8 continuation bytes (at most 3) */
+            for (int k = 0; k < 3 && ((unsigned char)data[piece] & 0xC0) == 0x80; k++)
+                piece--;
+        }
+        size_t cap = piece * 2 + 16; /* a UTF-8 byte gives at most 2 */
+        tifa_buf_clear(&csv->conv);
+        if (tifa_buf_reserve(&csv->conv, cap) != TIFA_OK) {
+            csv->error = TIFA_ENOMEM;
+            return;
+        }
+        UErrorCode err = U_ZERO_ERROR;
+        int32_t got = ucnv_convert("gb18030", "utf-8", csv->conv.data, (int32_t)cap, data,
+                                   (int32_t)piece, &err);
+        if (U_FAILURE(err))
+            csv->error = TIFA_EENCODING;
+        else if (fwrite(csv->conv.data, 1, (size_t)got, out) != (size_t)got)
+            csv->error = TIFA_EIO;
+        data += piece;
+        n -= piece;
     }
-    int32_t n = ucnv_convert("gb18030", "utf-8", conv, (int32_t)cap,
-                             csv->row.data, (int32_t)csv->row.len, &err);
-    if (U_FAILURE(err))
-        csv->error = TIFA_EENCODING;
-    else if (fwrite(conv, 1, (size_t)n, out) != (size_t)n)
-        csv->error = TIFA_EIO;
-    free(conv);
+}
+
+/* Writes the pending rows (row.len bytes: called between rows only). */
+static void flush_rows(tifa_csv *csv)
+{
+    if (csv->error == TIFA_OK)
+        put_bytes(csv, csv->row.data, csv->row.len);
+    tifa_buf_clear(&csv->row);
 }
 
 void tifa_csv_row_end(tifa_csv *csv)
 {
     if (tifa_buf_append(&csv->row, "\r\n", 2) != TIFA_OK)
         csv->error = TIFA_ENOMEM;
-    if (csv->error == TIFA_OK)
-        write_row(csv);
-    tifa_buf_clear(&csv->row);
     csv->row_started = false;
+    if (csv->error != TIFA_OK)
+        tifa_buf_clear(&csv->row); /* nothing more will be written */
+    else if (csv->row.len >= csv->batch)
+        flush_rows(csv);
+}
+
+void tifa_csv_rows(tifa_csv *csv, const char *rows, size_t n)
+{
+    if (csv->row_started) { /* a row is being built: a usage error */
+        csv->error = TIFA_EUSAGE;
+        return;
+    }
+    if (csv->row.len + n < csv->batch) {
+        if (tifa_buf_append(&csv->row, rows, n) != TIFA_OK)
+            csv->error = TIFA_ENOMEM;
+        return;
+    }
+    flush_rows(csv);
+    if (csv->error == TIFA_OK)
+        put_bytes(csv, rows, n);
 }
 
 void tifa_csv_header(tifa_csv *csv, const char *const *names)
@@ -183,12 +269,18 @@ void tifa_csv_header(tifa_csv *csv, const char *const *names)
 
 tifa_status tifa_csv_close(tifa_csv *csv)
 {
+    if (csv->row_started) { /* an unfinished row is dropped, as before */
+        csv->row.len = csv->row_start;
+        csv->row_started = false;
+    }
+    flush_rows(csv);
     tifa_status st = csv->error;
     if (st == TIFA_OK)
         st = tifa_afile_commit(csv->file);
     else
         tifa_afile_abort(csv->file);
     tifa_buf_free(&csv->row);
+    tifa_buf_free(&csv->conv);
     free(csv);
     return st;
 }
@@ -199,6 +291,7 @@ void tifa_csv_abort(tifa_csv *csv)
         return;
     tifa_afile_abort(csv->file);
     tifa_buf_free(&csv->row);
+    tifa_buf_free(&csv->conv);
     free(csv);
 }
 

@@ -189,6 +189,14 @@ void tifa_csv_real(tifa_csv *csv, double v, int precision);
  * p-values, which fixed precision would round to 0; NaN/inf: empty. */
 void tifa_csv_sci(tifa_csv *csv, double v, int digits);
 void tifa_csv_row_end(tifa_csv *csv);
+/* For code that formats rows itself (ngrams.csv formats blocks of rows on
+ * several threads): tifa_csv_field_to writes s as one field, quoted as the
+ * writer quotes it, at dst, which has room for 2 * n + 2 bytes, and returns
+ * the bytes written; tifa_csv_rows writes n bytes of whole rows (UTF-8, each
+ * ended by CRLF) after the rows before them, converted like any row.  Call
+ * tifa_csv_rows between rows only (TIFA_EUSAGE at close otherwise). */
+size_t tifa_csv_field_to(char *dst, const char *s, size_t n);
+void tifa_csv_rows(tifa_csv *csv, const char *rows, size_t n);
 /* Writes a whole header row from a NULL-terminated list. */
 void tifa_csv_header(tifa_csv *csv, const char *const *names);
 tifa_status tifa_csv_close(tifa_csv *csv); /* commit; frees csv */

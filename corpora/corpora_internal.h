@@ -10,7 +10,9 @@
  *   forum.c      Discuz!-style thread dumps -> post / reply documents;
  *   records.c    JSONL (json-c) and CSV/TSV records -> documents;
  *   clean.c      boilerplate lists (data/boilerplate/ lists) and date parsing;
- *   normalize.c  NFKC (fast path + ICU for the rare stretches), Hant-Hans;
+ *   normalize.c  NFKC (fast path + ICU for the rare stretches), Hant-Hans,
+ *                and the one-pass cleaner of record texts (NFKC +
+ *                paragraphs + counts);
  *   segment.c    Han counting, Han runs, ICU sentence and word break;
  *   dedup.c      exact and near-duplicate (one-permutation MinHash + LSH);
  *   loader.c     the tifa_loader that strings the stages together and
@@ -29,6 +31,10 @@
 #include <unicode/unorm2.h>
 #include <unicode/utrans.h>
 #include <unicode/uregex.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------- utf-8 ----- */
 
@@ -61,6 +67,78 @@ static inline uint32_t tifa_utf8_next_i(const unsigned char *s, size_t n,
     return 0xFFFD;
 }
 
+/* Byte-class masks, 16 bytes at a time, for the loader's hot scans
+ * (UTF-8 validation, NFKC, Han and sentence counts).  Each scan skips the
+ * bytes it has nothing to do for (ASCII, the CJK ideographs U+4000..U+9FFF
+ * whose lead bytes are E4..E9, continuation bytes) sixteen at a time and
+ * hands every other position to the same per-character code as before, so
+ * the results do not depend on the vector path.  SSE2 is part of x86-64,
+ * so there is no run-time dispatch; other targets use the scalar loops. */
+#if defined(__SSE2__)
+#define TIFA_SSE2 1
+/* 0xFF in every byte of x that lies in lo..hi (unsigned), else 0. */
+static inline __m128i tifa_in_range_i(__m128i x, unsigned char lo,
+                                      unsigned char hi)
+{
+    __m128i d = _mm_sub_epi8(x, _mm_set1_epi8((char)lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8((char)(hi - lo))), d);
+}
+/* The 16 bytes at s as a bit mask (bit k = byte k) of those in lo..hi. */
+static inline unsigned tifa_mask_range_i(const unsigned char *s,
+                                         unsigned char lo, unsigned char hi)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+    return (unsigned)_mm_movemask_epi8(tifa_in_range_i(x, lo, hi));
+}
+#endif
+
+/* Skips the run of U+4000..U+9FFF characters (three bytes, lead E4..E9)
+ * that starts at the character boundary i of valid UTF-8 and returns its
+ * end; *han grows by the Han characters among them (all but the Yijing
+ * hexagrams U+4DC0..U+4DFF, E4 B7 xx).  Every one is Sentence_Break
+ * OLetter or Other, NFKC-stable and has a normalisation boundary before
+ * it, which is why the loader's scans can step over a run at once.  Most
+ * of a Chinese text is such runs (about ten characters between two
+ * punctuation marks in the government reports).  With SSE2, six
+ * characters per step: in a run the lead bytes sit at offsets 0, 3, ...,
+ * 15 of a 16-byte load, so the first of those offsets without an E4..E9
+ * byte ends the run (the bytes before it are whole characters). */
+static inline size_t tifa_skip_cjk_i(const unsigned char *s, size_t i,
+                                     size_t n, size_t *han)
+{
+    size_t h = *han;
+#ifdef TIFA_SSE2
+    const unsigned at = 0x9249; /* bits 0, 3, 6, 9, 12, 15 */
+    while (i + 18 <= n) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+        unsigned lead =
+            (unsigned)_mm_movemask_epi8(tifa_in_range_i(x, 0xE4, 0xE9)) & at;
+        unsigned stop = ~lead & at;
+        unsigned run = stop ? lead & ((1u << __builtin_ctz(stop)) - 1) : lead;
+        /* Hexagrams: E4 followed by B7 (rare: only then a popcount). */
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)(s + i + 1));
+        unsigned hexa = (unsigned)_mm_movemask_epi8(_mm_and_si128(
+                            _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE4)),
+                            _mm_cmpeq_epi8(y, _mm_set1_epi8((char)0xB7)))) &
+                        run;
+        if (hexa) h -= (size_t)__builtin_popcount(hexa);
+        if (stop) {
+            unsigned k = (unsigned)__builtin_ctz(stop); /* 0, 3, ..., 15 */
+            *han = h + k / 3;
+            return i + k;
+        }
+        h += 6;
+        i += 18;
+    }
+#endif
+    while (i + 2 < n && (unsigned)(s[i] - 0xE4) <= 0xE9 - 0xE4) {
+        h += 1u - (unsigned)((s[i] == 0xE4) & (s[i + 1] == 0xB7));
+        i += 3;
+    }
+    *han = h;
+    return i;
+}
+
 /* Length of the longest prefix of s that is valid UTF-8 (shortest forms, no
  * surrogates, <= U+10FFFF). */
 size_t tifa_utf8_valid_prefix_i(const char *s, size_t n);
@@ -77,6 +155,88 @@ size_t tifa_count_sentences_icu_i(tifa_segmenter *seg, const char *utf8,
  * stores in tifa_doc.chars and .sentences). */
 void tifa_text_counts_i(tifa_segmenter *seg, const char *utf8, size_t n,
                         size_t *chars, size_t *sentences);
+
+/* The fast exact sentence counter (segment.c, tifa_text_counts_i) as a
+ * character-at-a-time automaton, so that a pass that walks a paragraph
+ * anyway (the record cleaner in normalize.c) counts on the way with the
+ * very same rules.  A paragraph holds no LF; its characters are fed in
+ * order with their class; when a feed returns false (or the end gives -1)
+ * only ICU's break iterator can tell. */
+enum {
+    TIFA_SB_OTHER, /* OLetter, Upper, Lower, Numeric, Other */
+    TIFA_SB_STERM,
+    TIFA_SB_CLOSE,
+    TIFA_SB_SP,
+    TIFA_SB_SCONT,
+    TIFA_SB_ATERM,
+    TIFA_SB_HARD   /* Extend, Format, Sep, CR, LF: ICU decides */
+};
+
+typedef struct tifa_sent_fsm {
+    long count;    /* sentences ended so far */
+    bool nonblank; /* the current sentence has a non-blank character */
+    int tail;      /* 0: none, 1: after STerm Close*, 2: ... Sp* */
+    bool aterm;    /* an ATerm waits: safe only before a digit (SB6) */
+} tifa_sent_fsm;
+
+/* The class of c (cached per BMP code point in seg). */
+unsigned char tifa_sb_class_i(tifa_segmenter *seg, uint32_t c);
+
+/* Feeds character c of class k.  A sentence ends after STerm Close* Sp*
+ * unless the next character is SContinue or another terminator
+ * (UAX #29 SB8a, SB9-SB11); ATerm is accepted only as a decimal point
+ * between digits. */
+static inline bool tifa_sent_feed_i(tifa_sent_fsm *f, unsigned char k,
+                                    uint32_t c)
+{
+    if (f->aterm) {
+        if (c < '0' || c > '9') return false;
+        f->aterm = false; /* the '.' was an ordinary character */
+        if (f->tail) {
+            f->count++;
+            f->tail = 0;
+        }
+        f->nonblank = true;
+    }
+    if (k == TIFA_SB_HARD) return false;
+    if (k == TIFA_SB_ATERM) {
+        f->aterm = true;
+        return true;
+    }
+    if (f->tail) {
+        if (k == TIFA_SB_STERM) {
+            f->tail = 1;
+            return true;
+        }
+        if (k == TIFA_SB_SCONT) {
+            f->tail = 0;
+            f->nonblank = true;
+            return true;
+        }
+        if (k == TIFA_SB_CLOSE && f->tail == 1) return true;
+        if (k == TIFA_SB_SP) {
+            f->tail = 2;
+            return true;
+        }
+        f->count++; /* break before c */
+        f->tail = 0;
+        f->nonblank = false;
+    }
+    if (k == TIFA_SB_STERM) {
+        f->tail = 1;
+        f->nonblank = true;
+    } else if (!(c == ' ' || c == '\t' || c == '\f' || c == '\v' ||
+                 c == 0x3000)) {
+        f->nonblank = true;
+    }
+    return true;
+}
+
+/* The paragraph's sentence count, or -1 when ICU must decide. */
+static inline long tifa_sent_end_i(const tifa_sent_fsm *f)
+{
+    return f->aterm ? -1 : f->count + (f->nonblank ? 1 : 0);
+}
 
 /* Is c Script=Han (Unicode 15, as ICU 72)? */
 bool tifa_is_han_i(uint32_t c);
@@ -143,6 +303,16 @@ void tifa_normalizer_free_i(tifa_normalizer *nz);
 /* Appends NFKC (and Hant-Hans) of utf8[0..n) to out. */
 tifa_status tifa_normalizer_run_i(tifa_normalizer *nz, const char *utf8,
                                   size_t n, tifa_buf *out);
+
+/* A record's text as the loader stores it, in one pass: NFKC, then
+ * tifa_paragraphs_i (appended to out), and, when *counted comes back
+ * true, its Han characters and sentences exactly as tifa_text_counts_i
+ * would count the result.  Texts with characters that need ICU's
+ * composition, and Hant-Hans, take the separate steps (*counted false). */
+tifa_status tifa_normalizer_clean_i(tifa_normalizer *nz, tifa_segmenter *seg,
+                                    const char *utf8, size_t n, tifa_buf *out,
+                                    size_t *chars, size_t *sentences,
+                                    bool *counted);
 
 /* -------------------------------------------------------------- clean ---- */
 

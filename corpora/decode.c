@@ -80,11 +80,42 @@ static int utf8_check(const unsigned char *s, size_t n, int *maximal,
     return len;
 }
 
+/* With SSE2: how far the 16 bytes at s[i] (with two bytes of look-ahead,
+ * i + 18 <= n) are valid UTF-8 made of ASCII and three-byte sequences
+ * whose lead is E1..EC or EE..EF (any continuation byte may follow those;
+ * E0 and ED narrow the second byte and are left to the exact check).  A
+ * block is accepted when every byte is ASCII, such a lead or a
+ * continuation byte, and the continuation bytes are exactly the two after
+ * each lead.  Returns the next character boundary after the block (16, 17
+ * or 18 bytes on: a sequence may run over the end), or i when the block
+ * holds anything else.  Chinese text, raw or in JSON, is nearly all
+ * such blocks. */
+#ifdef TIFA_SSE2
+static inline size_t valid_block(const unsigned char *s, size_t i)
+{
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    unsigned high = (unsigned)_mm_movemask_epi8(x);
+    if (high == 0) return i + 16;
+    unsigned lead = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(
+        _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xED)),
+        tifa_in_range_i(x, 0xE1, 0xEF)));
+    unsigned cont = (unsigned)_mm_movemask_epi8(tifa_in_range_i(x, 0x80, 0xBF));
+    unsigned want = (lead << 1) | (lead << 2); /* bits 16, 17: look-ahead */
+    if (((lead | cont) & high) != high || (want & 0xFFFF) != cont) return i;
+    if ((want & 0x10000) && (s[i + 16] & 0xC0) != 0x80) return i;
+    if ((want & 0x20000) && (s[i + 17] & 0xC0) != 0x80) return i;
+    return i + 16 + ((want & 0x20000) ? 2 : (want & 0x10000) ? 1 : 0);
+}
+#endif
+
 size_t tifa_utf8_valid_prefix_i(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < n) {
+#ifdef TIFA_SSE2
+        for (size_t j; i + 18 <= n && (j = valid_block(s, i)) != i;) i = j;
+#endif
         /* ASCII, eight bytes at a time. */
         while (i + 8 <= n) {
             uint64_t w;

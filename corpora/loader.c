@@ -351,7 +351,9 @@ static char *group_of(const tifa_loader *l, const tifa_doc *doc)
     return tifa_strdup(tifa_doc_field(doc, g));
 }
 
-static tifa_status finish(tifa_loader *l, tifa_doc *doc)
+/* counted: doc->chars and ->sentences already hold the counts of
+ * doc->text (records cleaned by tifa_normalizer_clean_i). */
+static tifa_status finish(tifa_loader *l, tifa_doc *doc, bool counted)
 {
     doc->corpus = tifa_strdup(l->o.corpus);
     if (!doc->corpus) return TIFA_ENOMEM;
@@ -365,6 +367,7 @@ static tifa_status finish(tifa_loader *l, tifa_doc *doc)
         }
         free(doc->text);
         doc->text = tifa_buf_detach(&b, &doc->text_len);
+        counted = false;
     }
     if (!doc->text) {
         doc->text = tifa_strdup("");
@@ -380,7 +383,7 @@ static tifa_status finish(tifa_loader *l, tifa_doc *doc)
         if (!doc->duplicate_of) return TIFA_ENOMEM;
         doc->similarity = 1.0;
         l->sum.duplicates++;
-    } else {
+    } else if (!counted) {
         tifa_text_counts_i(l->seg, doc->text, doc->text_len, &doc->chars,
                            &doc->sentences);
     }
@@ -775,14 +778,16 @@ static tifa_status text_next(tifa_loader *l, tifa_doc **out)
     }
 }
 
-static tifa_status stream_next(tifa_loader *l, tifa_doc **out)
+/* *counted: the document's counts are made (see finish). */
+static tifa_status stream_next(tifa_loader *l, tifa_doc **out, bool *counted)
 {
     stream *s = &l->s;
+    *counted = false;
     if (!s->records) return text_next(l, out);
     const tifa_input *in = &l->in.v[s->input];
     if (!l->tok && !(l->tok = json_tokener_new())) return TIFA_ENOMEM;
     tifa_record_ctx ctx = {&l->o, in->path, l->diag, l->nz, NULL,
-                           &l->undated_notes, l->tok};
+                           &l->undated_notes, l->tok, l->seg};
     *out = NULL;
     for (;;) {
         const char *buf = s->text.data ? s->text.data : "";
@@ -807,7 +812,8 @@ static tifa_status stream_next(tifa_loader *l, tifa_doc **out)
                                   "skipped");
                     continue;
                 }
-                tifa_status st = tifa_record_jsonl_i(&ctx, t, tn, s->line, out);
+                tifa_status st = tifa_record_jsonl_i(&ctx, t, tn, s->line, out,
+                                                     counted);
                 if (st != TIFA_OK || *out) return st;
                 continue;
             }
@@ -859,7 +865,7 @@ static tifa_status stream_next(tifa_loader *l, tifa_doc **out)
                     kv[k].value_len = strlen(kv[k].value);
                 }
                 tifa_status st = tifa_record_build_i(&ctx, kv, m, first_line,
-                                                     out);
+                                                     out, counted);
                 free(kv);
                 if (st != TIFA_OK || *out) return st;
                 continue;
@@ -1012,9 +1018,9 @@ static void check_roots(tifa_loader *l)
 }
 
 static tifa_status deliver(tifa_loader *l, tifa_doc *d, int root,
-                           tifa_doc **doc)
+                           bool counted, tifa_doc **doc)
 {
-    tifa_status st = finish(l, d);
+    tifa_status st = finish(l, d, counted);
     if (st != TIFA_OK) {
         tifa_doc_free(d);
         return st;
@@ -1032,13 +1038,16 @@ tifa_status tifa_loader_next(tifa_loader *l, tifa_doc **doc)
             tifa_doc *d = l->q[l->qhead++];
             l->qn--;
             if (l->qn == 0) l->qhead = 0;
-            return deliver(l, d, l->in.v[l->next_input - 1].root, doc);
+            return deliver(l, d, l->in.v[l->next_input - 1].root, false,
+                           doc);
         }
         if (l->s.active) {
             tifa_doc *d = NULL;
-            tifa_status st = stream_next(l, &d);
+            bool counted = false;
+            tifa_status st = stream_next(l, &d, &counted);
             if (st != TIFA_OK) return st;
-            if (d) return deliver(l, d, l->in.v[l->s.input].root, doc);
+            if (d)
+                return deliver(l, d, l->in.v[l->s.input].root, counted, doc);
             l->sum.replacement_chars += tifa_decoder_errors_i(l->s.dec);
             stream_close(l);
             continue;

@@ -18,6 +18,16 @@
  *
  * Hant-Hans uses ICU's transliterator on UTF-16, one paragraph at a time,
  * only for paragraphs that contain non-ASCII text.
+ *
+ * Record texts (JSONL, CSV) are most of the loader's work, so for them
+ * tifa_normalizer_clean_i does in one pass what took three: NFKC, the
+ * paragraph cleaning of tifa_paragraphs_i and the Han and sentence counts
+ * of tifa_text_counts_i (through the same automaton, tifa_sent_feed_i).
+ * Runs of CJK ideographs, which NFKC keeps and the counts treat alike, are
+ * stepped over six characters at a time (tifa_skip_cjk_i).  The result is
+ * the same text and the same counts as the separate steps (a test checks
+ * thousands of random texts); a text with a combining mark, or with
+ * Hant-Hans on, takes the separate steps.
  */
 #include "corpora_internal.h"
 
@@ -38,6 +48,10 @@ struct tifa_normalizer {
     UChar *u16b;
     int32_t u16b_cap;
     tifa_buf tmp;
+    tifa_buf tmp2;               /* clean_i: a SLOW stretch's NFKC */
+    tifa_buf tmp3;               /* clean_i: the whole text's NFKC */
+    unsigned char sb_ascii[128]; /* Sentence_Break classes of ASCII */
+    bool sb_ready;               /* (filled on the first clean_i call) */
 };
 
 static unsigned char classify(const UNormalizer2 *nfkc, UChar32 c,
@@ -110,6 +124,8 @@ void tifa_normalizer_free_i(tifa_normalizer *nz)
     free(nz->u16);
     free(nz->u16b);
     tifa_buf_free(&nz->tmp);
+    tifa_buf_free(&nz->tmp2);
+    tifa_buf_free(&nz->tmp3);
     free(nz);
 }
 
@@ -193,6 +209,38 @@ static inline unsigned char class_of(tifa_normalizer *nz, uint32_t c,
     return k == CLS_MAP ? CLS_SLOW : k;
 }
 
+/* End of the stretch that ICU must normalise when a SLOW character (or
+ * one without a boundary before it) ends at i: up to the next COPY or MAP
+ * character that is not followed by one without a boundary before it. */
+static size_t stretch_end(tifa_normalizer *nz, const unsigned char *s,
+                          size_t n, size_t i)
+{
+    size_t end = i;
+    while (end < n) {
+        size_t j = end;
+        uint32_t d = s[j] < 0x80 ? s[j] : 0;
+        if (s[j] < 0x80) j++;
+        else d = tifa_utf8_next_i(s, n, &j);
+        uint16_t m2;
+        unsigned char k2 = d < 0x80 ? CLS_COPY : class_of(nz, d, &m2);
+        if (k2 == CLS_COPY || k2 == CLS_MAP) {
+            /* Stop here unless the next character lacks a boundary. */
+            size_t j2 = j;
+            if (j2 < n) {
+                uint32_t e = tifa_utf8_next_i(s, n, &j2);
+                uint16_t m3;
+                if (e >= 0x80 && class_of(nz, e, &m3) == CLS_NOBB) {
+                    end = j2;
+                    continue;
+                }
+            }
+            break;
+        }
+        end = j;
+    }
+    return end;
+}
+
 static tifa_status nfkc(tifa_normalizer *nz, const char *text, size_t n,
                         tifa_buf *out)
 {
@@ -262,30 +310,7 @@ static tifa_status nfkc(tifa_normalizer *nz, const char *text, size_t n,
             st = tifa_buf_append(out, text + copy_from, sfrom - copy_from);
             if (st != TIFA_OK) return st;
         }
-        /* Extend until a boundary-before character that is COPY or MAP. */
-        size_t end = i;
-        while (end < n) {
-            size_t j = end;
-            uint32_t d = s[j] < 0x80 ? s[j] : 0;
-            if (s[j] < 0x80) j++;
-            else d = tifa_utf8_next_i(s, n, &j);
-            uint16_t m2;
-            unsigned char k2 = d < 0x80 ? CLS_COPY : class_of(nz, d, &m2);
-            if (k2 == CLS_COPY || k2 == CLS_MAP) {
-                /* Stop here unless the next character lacks a boundary. */
-                size_t j2 = j;
-                if (j2 < n) {
-                    uint32_t e = tifa_utf8_next_i(s, n, &j2);
-                    uint16_t m3;
-                    if (e >= 0x80 && class_of(nz, e, &m3) == CLS_NOBB) {
-                        end = j2;
-                        continue;
-                    }
-                }
-                break;
-            }
-            end = j;
-        }
+        size_t end = stretch_end(nz, s, n, i);
         st = slow_nfkc(nz, text + sfrom, end - sfrom, out);
         if (st != TIFA_OK) return st;
         i = end;
@@ -354,6 +379,238 @@ tifa_status tifa_normalizer_run_i(tifa_normalizer *nz, const char *utf8,
     tifa_status st = nfkc(nz, utf8, n, &nz->tmp);
     if (st != TIFA_OK) return st;
     st = hant_hans(nz, nz->tmp.data ? nz->tmp.data : "", nz->tmp.len, out);
+    return st;
+}
+
+/* tifa_buf_append / tifa_buf_put_cp_i without the call when the room is
+ * there (clean_i reserves the input's length up front; the NUL terminator
+ * is written at the end of each line). */
+static inline tifa_status put_bytes(tifa_buf *b, const char *p, size_t k)
+{
+    if (b->len + k + 1 > b->cap) return tifa_buf_append(b, p, k);
+    memcpy(b->data + b->len, p, k);
+    b->len += k;
+    return TIFA_OK;
+}
+
+static inline tifa_status put_cp(tifa_buf *b, uint32_t c)
+{
+    if (c >= 0x800 || b->len + 3 > b->cap) return tifa_buf_put_cp_i(b, c);
+    if (c < 0x80) {
+        b->data[b->len++] = (char)c;
+    } else {
+        b->data[b->len++] = (char)(0xC0 | (c >> 6));
+        b->data[b->len++] = (char)(0x80 | (c & 0x3F));
+    }
+    return TIFA_OK;
+}
+
+/* ASCII white space that tifa_trim_i removes (after NFKC, U+3000 and
+ * U+00A0 have become ' ', so this is all the trimming there is). */
+static inline bool ascii_ws(uint32_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* State of the fused cleaner over one line (tifa_normalizer_clean_i). */
+typedef struct line_state {
+    tifa_normalizer *nz;
+    tifa_segmenter *seg;
+    tifa_buf *out;
+    tifa_sent_fsm *f;
+    size_t han;
+    bool content; /* a non-blank character is out */
+    int pend;     /* blanks since the last content: 0 none, 1 all Sp,
+                     2 one of another class (CR: ICU decides) */
+    bool ok;      /* the automaton still counts this paragraph */
+} line_state;
+
+/* One character c of the normalised line, in order.  Written to out unless
+ * it is still part of the raw text copied in bulk (in_bulk).  Blanks are
+ * fed lazily: leading ones never (*drop asks the caller to leave a bulk one
+ * out), inner ones as one Sp step before the next character (the
+ * automaton's state after several Sp equals the state after one), trailing
+ * ones never (trimmed at the end of the line), so the automaton sees
+ * exactly the trimmed paragraph. */
+static inline tifa_status take(line_state *L, uint32_t c, bool in_bulk,
+                               bool *drop)
+{
+    *drop = false;
+    if (ascii_ws(c)) {
+        if (!L->content) {
+            *drop = true;
+            return TIFA_OK;
+        }
+        if (L->pend != 2) L->pend = L->nz->sb_ascii[c] == TIFA_SB_SP ? 1 : 2;
+    } else {
+        if (L->pend)
+            L->ok = L->ok && L->pend == 1 &&
+                    tifa_sent_feed_i(L->f, TIFA_SB_SP, ' ');
+        L->pend = 0;
+        L->content = true;
+        if (L->ok)
+            L->ok = tifa_sent_feed_i(L->f,
+                                     c < 0x80 ? L->nz->sb_ascii[c]
+                                              : tifa_sb_class_i(L->seg, c),
+                                     c);
+    }
+    return in_bulk ? TIFA_OK : put_cp(L->out, c);
+}
+
+/* The fused cleaner: one line of the raw text, s[*pos .. first LF or n),
+ * normalised and trimmed onto out (whose line starts at line_out).  COPY
+ * characters stay in the raw text and are copied in bulk; MAP characters
+ * are written; a SLOW stretch goes through ICU and its result is taken
+ * character by character.  Sets *slow (and stops) for a character without
+ * a boundary before it (it may change the character before, which the
+ * automaton has seen) or a stretch holding a line end. */
+static tifa_status clean_line(line_state *L, const unsigned char *s, size_t n,
+                              size_t *pos, size_t line_out, bool *slow)
+{
+    tifa_normalizer *nz = L->nz;
+    tifa_buf *out = L->out;
+    const char *text = (const char *)s;
+    size_t i = *pos, copy_from = i;
+    tifa_status st = TIFA_OK;
+    bool drop;
+    while (i < n) {
+        unsigned char b = s[i];
+        if ((unsigned)(b - 0xE4) <= 0xE9 - 0xE4 && i + 2 < n) {
+            /* A run of U+4000..U+9FFF: unchanged by NFKC (left in the
+             * bulk), one "other" step for the automaton (the state after
+             * one such character equals the state after several). */
+            i = tifa_skip_cjk_i(s, i, n, &L->han);
+            take(L, 0x4E00, true, &drop);
+            continue;
+        }
+        size_t start = i;
+        if (b < 0x80) {
+            if (b == '\n') break;
+            i++;
+            take(L, b, true, &drop);
+            if (drop) copy_from = i; /* nothing else is in the bulk yet */
+            continue;
+        }
+        uint32_t c = tifa_utf8_next_i(s, n, &i);
+        uint16_t m = 0;
+        unsigned char k = class_of(nz, c, &m);
+        if (k == CLS_COPY) {
+            L->han += tifa_is_han_i(c);
+            take(L, c, true, &drop);
+            if (drop) copy_from = i;
+            continue;
+        }
+        if (k == CLS_NOBB) {
+            *slow = true;
+            return TIFA_OK;
+        }
+        st = put_bytes(out, text + copy_from, start - copy_from);
+        if (st != TIFA_OK) return st;
+        if (k == CLS_MAP) {
+            L->han += tifa_is_han_i(m);
+            st = take(L, m, false, &drop);
+        } else {
+            /* SLOW: ICU normalises the stretch into nz->tmp2. */
+            size_t end = stretch_end(nz, s, n, i);
+            if (memchr(text + start, '\n', end - start)) {
+                *slow = true;
+                return TIFA_OK;
+            }
+            tifa_buf_clear(&nz->tmp2);
+            st = slow_nfkc(nz, text + start, end - start, &nz->tmp2);
+            const unsigned char *t = (const unsigned char *)nz->tmp2.data;
+            size_t tn = nz->tmp2.len;
+            for (size_t j = 0; st == TIFA_OK && j < tn;) {
+                uint32_t d = tifa_utf8_next_i(t, tn, &j);
+                L->han += tifa_is_han_i(d);
+                st = take(L, d, false, &drop);
+            }
+            i = end;
+        }
+        if (st != TIFA_OK) return st;
+        copy_from = i;
+    }
+    st = put_bytes(out, text + copy_from, i - copy_from);
+    if (st != TIFA_OK) return st;
+    /* Trailing blanks: all ASCII by now. */
+    while (out->len > line_out &&
+           ascii_ws((unsigned char)out->data[out->len - 1]))
+        out->len--;
+    out->data[out->len] = '\0';
+    *pos = i;
+    return TIFA_OK;
+}
+
+tifa_status tifa_normalizer_clean_i(tifa_normalizer *nz, tifa_segmenter *seg,
+                                    const char *utf8, size_t n, tifa_buf *out,
+                                    size_t *chars, size_t *sentences,
+                                    bool *counted)
+{
+    *counted = false;
+    size_t out0 = out->len;
+    tifa_status st = TIFA_OK;
+    bool slow = nz->trans || !seg;
+    if (!slow) {
+        if (!nz->sb_ready) {
+            for (uint32_t c = 0; c < 128; c++)
+                nz->sb_ascii[c] = tifa_sb_class_i(seg, c);
+            nz->sb_ready = true;
+        }
+        st = tifa_buf_reserve(out, n + 1);
+        const unsigned char *s = (const unsigned char *)utf8;
+        size_t i = 0, total = 0;
+        bool first = out->len == 0;
+        line_state L = {nz, seg, out, NULL, 0, false, 0, true};
+        bool pending = false; /* a paragraph waits for ICU's count */
+        size_t pend_from = 0, pend_len = 0;
+        while (st == TIFA_OK && i <= n) {
+            size_t sep_at = out->len;
+            if (!first) st = tifa_buf_putc(out, '\n');
+            if (st != TIFA_OK) break;
+            size_t line_out = out->len;
+            tifa_sent_fsm f = {0};
+            L.f = &f;
+            L.content = false;
+            L.pend = 0;
+            L.ok = true;
+            st = clean_line(&L, s, n, &i, line_out, &slow);
+            if (st != TIFA_OK || slow) break;
+            if (out->len == line_out) {
+                out->len = sep_at; /* an empty line: no paragraph */
+                out->data[out->len] = '\0';
+            } else {
+                first = false;
+                if (pending) /* followed by '\n', as in the joined text */
+                    total += tifa_count_sentences_icu_i(
+                        seg, out->data + pend_from, pend_len + 1);
+                long k = L.ok ? tifa_sent_end_i(&f) : -1;
+                pending = k < 0;
+                if (k >= 0) total += (size_t)k;
+                pend_from = line_out;
+                pend_len = out->len - line_out;
+            }
+            i++; /* past the LF (or n + 1 at the end) */
+        }
+        if (st != TIFA_OK) return st;
+        if (!slow) {
+            if (pending)
+                total += tifa_count_sentences_icu_i(seg, out->data + pend_from,
+                                                    pend_len);
+            *chars = L.han;
+            *sentences = total;
+            *counted = true;
+            return TIFA_OK;
+        }
+        out->len = out0;
+        if (out->data) out->data[out->len] = '\0';
+    }
+    /* Hant-Hans, or characters that change their neighbours: normalise,
+     * then clean (the counts are left to the caller). */
+    tifa_buf_clear(&nz->tmp3);
+    st = tifa_normalizer_run_i(nz, utf8, n, &nz->tmp3);
+    if (st == TIFA_OK)
+        st = tifa_paragraphs_i(nz->tmp3.data ? nz->tmp3.data : "",
+                               nz->tmp3.len, out);
     return st;
 }
 

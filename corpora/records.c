@@ -65,10 +65,12 @@ static char *norm_meta(tifa_normalizer *nz, const char *s, size_t n)
 }
 
 tifa_status tifa_record_build_i(const tifa_record_ctx *ctx, const tifa_kv *kv,
-                                size_t n, long lineno, tifa_doc **out)
+                                size_t n, long lineno, tifa_doc **out,
+                                bool *counted)
 {
     const tifa_load_options *o = ctx->options;
     *out = NULL;
+    *counted = false;
     long ti = find_first(kv, n, o->text_field, default_text);
     if (ti < 0) {
         tifa_diag_add(ctx->diag, TIFA_WARNING, TIFA_EFORMAT, ctx->path, lineno,
@@ -82,13 +84,11 @@ tifa_status tifa_record_build_i(const tifa_record_ctx *ctx, const tifa_kv *kv,
     tifa_doc *doc = tifa_doc_alloc_i();
     if (!doc) return TIFA_ENOMEM;
     doc->kind = TIFA_DOC;
-    tifa_buf tmp = {0};
-    tifa_status st = tifa_normalizer_run_i(ctx->nz, kv[ti].value,
-                                           kv[ti].value_len, &tmp);
+    /* NFKC, paragraphs and (with ctx->seg) the counts in one pass. */
     tifa_buf text = {0};
-    if (st == TIFA_OK)
-        st = tifa_paragraphs_i(tmp.data ? tmp.data : "", tmp.len, &text);
-    tifa_buf_free(&tmp);
+    tifa_status st = tifa_normalizer_clean_i(
+        ctx->nz, ctx->seg, kv[ti].value, kv[ti].value_len, &text,
+        &doc->chars, &doc->sentences, counted);
     if (st == TIFA_OK) doc->text = tifa_buf_detach(&text, &doc->text_len);
     tifa_buf_free(&text);
     long ii = find_key(kv, n, o->title_field ? o->title_field : "title");
@@ -147,9 +147,11 @@ tifa_status tifa_record_build_i(const tifa_record_ctx *ctx, const tifa_kv *kv,
 /* ------------------------------------------------------------- JSONL ----- */
 
 tifa_status tifa_record_jsonl_i(const tifa_record_ctx *ctx, const char *line,
-                                size_t n, long lineno, tifa_doc **out)
+                                size_t n, long lineno, tifa_doc **out,
+                                bool *counted)
 {
     *out = NULL;
+    *counted = false;
     if (n > (size_t)INT_MAX) {
         tifa_diag_add(ctx->diag, TIFA_WARNING, TIFA_ELIMIT, ctx->path, lineno,
                       -1, "JSON line longer than 2 GiB; skipped");
@@ -209,7 +211,7 @@ tifa_status tifa_record_jsonl_i(const tifa_record_ctx *ctx, const char *line,
         }
         k++;
     }
-    tifa_status st = tifa_record_build_i(ctx, kv, k, lineno, out);
+    tifa_status st = tifa_record_build_i(ctx, kv, k, lineno, out, counted);
     free(kv);
     json_object_put(root);
     return st;

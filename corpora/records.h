@@ -24,16 +24,22 @@ typedef struct tifa_record_ctx {
     const char *category_field; /* NULL: "category" */
     int *undated_notes;         /* counter to limit notes per file */
     json_tokener *tok;          /* reused JSON parser (JSONL only) */
+    tifa_segmenter *seg;        /* counts the text on the way (NULL: no) */
 } tifa_record_ctx;
 
 /* Builds a document from key/values; *out NULL (and TIFA_OK) when the record
- * is skipped (reported). Caller frees *out with tifa_doc_free. */
+ * is skipped (reported). Caller frees *out with tifa_doc_free.  *counted
+ * tells whether (*out)->chars and ->sentences already hold the text's
+ * counts (tifa_normalizer_clean_i with ctx->seg). */
 tifa_status tifa_record_build_i(const tifa_record_ctx *ctx, const tifa_kv *kv,
-                                size_t n, long lineno, tifa_doc **out);
+                                size_t n, long lineno, tifa_doc **out,
+                                bool *counted);
 
-/* Parses one JSONL line; bad lines are reported and give *out NULL. */
+/* Parses one JSONL line; bad lines are reported and give *out NULL.
+ * *counted as for tifa_record_build_i. */
 tifa_status tifa_record_jsonl_i(const tifa_record_ctx *ctx, const char *line,
-                                size_t n, long lineno, tifa_doc **out);
+                                size_t n, long lineno, tifa_doc **out,
+                                bool *counted);
 
 /* Splits one CSV record starting at buf[*pos].  On success *pos moves past
  * it, fields are NUL-terminated strings in scratch at offsets

@@ -9,6 +9,8 @@
  * against ICU for every code point.  Sentences and words use ICU break
  * iterators over a UTF-16 copy of the text (ICU walks a UTF-16 array about
  * twice as fast as a UTF-8 UText, whose per-chunk set-up showed in profiles).
+ * The loader's counts (tifa_text_counts_i) take a fast exact path that
+ * asks ICU only for the rare paragraphs it cannot decide.
  */
 #include "corpora_internal.h"
 
@@ -234,37 +236,34 @@ size_t tifa_count_sentences_icu_i(tifa_segmenter *seg, const char *utf8,
  * paragraphs' counts.  A paragraph made only of characters whose
  * Sentence_Break class is STerm, Close, Sp, SContinue or "anything else"
  * (OLetter, Upper, Lower, Numeric, Other), plus ATerm only as a decimal
- * point (ATerm x Numeric, SB6), follows a small automaton: a sentence ends
- * after STerm Close* Sp* unless the next character is SContinue or another
- * terminator (SB8a, SB9-SB11).  Any other paragraph (Extend, Format, other
- * separators, a full stop '.') goes to the ICU break iterator.  A test
- * compares both on the real corpora. */
-enum { SB_OTHER, SB_STERM, SB_CLOSE, SB_SP, SB_SCONT, SB_ATERM, SB_HARD };
-
-static unsigned char sb_class(tifa_segmenter *seg, uint32_t c)
+ * point (ATerm x Numeric, SB6), follows a small automaton
+ * (tifa_sent_feed_i in corpora_internal.h).  Any other paragraph (Extend,
+ * Format, other separators, a full stop '.') goes to the ICU break
+ * iterator.  A test compares both on the real corpora. */
+static inline unsigned char sb_class(tifa_segmenter *seg, uint32_t c)
 {
     if (c < 0x10000 && seg->sb[c] != 0xFF) return seg->sb[c];
     unsigned char k;
     switch (u_getIntPropertyValue((UChar32)c, UCHAR_SENTENCE_BREAK)) {
-    case U_SB_STERM: k = SB_STERM; break;
-    case U_SB_CLOSE: k = SB_CLOSE; break;
-    case U_SB_SP: k = SB_SP; break;
-    case U_SB_SCONTINUE: k = SB_SCONT; break;
-    case U_SB_ATERM: k = SB_ATERM; break;
+    case U_SB_STERM: k = TIFA_SB_STERM; break;
+    case U_SB_CLOSE: k = TIFA_SB_CLOSE; break;
+    case U_SB_SP: k = TIFA_SB_SP; break;
+    case U_SB_SCONTINUE: k = TIFA_SB_SCONT; break;
+    case U_SB_ATERM: k = TIFA_SB_ATERM; break;
     case U_SB_OLETTER:
     case U_SB_UPPER:
     case U_SB_LOWER:
     case U_SB_NUMERIC:
-    case U_SB_OTHER: k = SB_OTHER; break;
-    default: k = SB_HARD; break; /* Extend, Format, Sep, CR, LF */
+    case U_SB_OTHER: k = TIFA_SB_OTHER; break;
+    default: k = TIFA_SB_HARD; break; /* Extend, Format, Sep, CR, LF */
     }
     if (c < 0x10000) seg->sb[c] = k;
     return k;
 }
 
-static bool is_blank_cp(uint32_t c)
+unsigned char tifa_sb_class_i(tifa_segmenter *seg, uint32_t c)
 {
-    return c == ' ' || c == '\t' || c == '\f' || c == '\v' || c == 0x3000;
+    return sb_class(seg, c);
 }
 
 /* Sentences in one paragraph (no LF inside); -1 when ICU must decide.
@@ -275,68 +274,26 @@ static long fast_paragraph(tifa_segmenter *seg, const char *p, size_t n,
 {
     const unsigned char *s = (const unsigned char *)p;
     size_t h = 0;
-    long count = 0;
-    bool nonblank = false; /* current sentence has a non-blank character */
-    int tail = 0;          /* 0: none, 1: after STerm Close*, 2: ... Sp* */
+    tifa_sent_fsm f = {0};
     size_t i = 0;
     while (i < n) {
-        uint32_t c;
-        unsigned char k;
-        if (s[i] >= 0xE4 && s[i] <= 0xE9 && i + 2 < n) {
-            /* U+4000..U+9FFF: all OLetter or Other; all Han except the
-             * Yijing hexagrams U+4DC0..U+4DFF (E4 B7 xx). */
-            h += !(s[i] == 0xE4 && s[i + 1] == 0xB7);
-            i += 3;
-            nonblank = true;
-            if (tail) {
-                count++;
-                tail = 0;
-            }
+        size_t j = tifa_skip_cjk_i(s, i, n, &h);
+        if (j > i) { /* one "other" step for the whole run */
+            i = j;
+            if (!tifa_sent_feed_i(&f, TIFA_SB_OTHER, 0x4E00)) return -1;
             continue;
         }
+        uint32_t c;
         if (s[i] < 0x80) {
             c = s[i++];
-            k = seg->sb[c] != 0xFF ? seg->sb[c] : sb_class(seg, c);
         } else {
             c = tifa_utf8_next_i(s, n, &i);
-            k = sb_class(seg, c);
             h += tifa_is_han_i(c);
         }
-        if (k == SB_HARD) return -1;
-        if (k == SB_ATERM) {
-            /* Only a decimal point between digits is safe. */
-            if (i < n && s[i] >= '0' && s[i] <= '9') k = SB_OTHER;
-            else return -1;
-        }
-        if (tail) {
-            if (k == SB_STERM) {
-                tail = 1;
-                continue;
-            }
-            if (k == SB_SCONT) {
-                tail = 0;
-                nonblank = true;
-                continue;
-            }
-            if (k == SB_CLOSE && tail == 1) continue;
-            if (k == SB_SP) {
-                tail = 2;
-                continue;
-            }
-            /* Break before c. */
-            count++;
-            tail = 0;
-            nonblank = false;
-        }
-        if (k == SB_STERM) {
-            tail = 1;
-            nonblank = true;
-        } else if (!is_blank_cp(c)) {
-            nonblank = true;
-        }
+        if (!tifa_sent_feed_i(&f, sb_class(seg, c), c)) return -1;
     }
     *han = h;
-    return count + (nonblank ? 1 : 0);
+    return tifa_sent_end_i(&f);
 }
 
 void tifa_text_counts_i(tifa_segmenter *seg, const char *utf8, size_t n,

@@ -392,9 +392,25 @@ static tifa_status make_workers(run_state *rs, int threads)
     return TIFA_OK;
 }
 
+/* Merges every worker's n-gram engine into `into`, in worker order, and
+ * frees them (engines[k] is set to NULL). */
+static tifa_status merge_ngrams(tifa_ngrams *into, tifa_ngrams **engines, int n)
+{
+    tifa_status st = TIFA_OK;
+    for (int k = 0; k < n; k++) {
+        if (!engines[k])
+            continue;
+        if (st == TIFA_OK)
+            st = tifa_ngrams_merge(into, engines[k]);
+        tifa_ngrams_free(engines[k]);
+        engines[k] = NULL;
+    }
+    return st;
+}
+
 /* Merges every worker into the main engines, in worker order, and frees the
- * workers' engines. */
-static tifa_status merge_workers(run_state *rs)
+ * workers' engines (n-gram engines a finisher took over are not here). */
+static tifa_status merge_workers(run_state *rs, bool with_ngrams)
 {
     tifa_status st = TIFA_OK;
     for (int k = 0; k < rs->pool.n; k++) {
@@ -405,14 +421,80 @@ static tifa_status merge_workers(run_state *rs)
             tifa_stats_free(w->stats);
             w->stats = NULL;
         }
-        if (w->ngrams) {
+        if (w->ngrams && with_ngrams) {
+            tifa_status mst = merge_ngrams(rs->ngrams, &w->ngrams, 1);
             if (st == TIFA_OK)
-                st = tifa_ngrams_merge(rs->ngrams, w->ngrams);
-            tifa_ngrams_free(w->ngrams);
-            w->ngrams = NULL;
+                st = mst;
         }
     }
     return st;
+}
+
+/* With more than one thread, the n-gram engines of the workers are merged
+ * and ngrams.csv is written on a thread of their own, while pass 2 counts
+ * slogan totals and the stats tables are written: the n-gram tables need
+ * nothing from either, and these were the serial tail that kept two threads
+ * from scaling (docs/ngrams.md, "Threads").  The finisher fills a keyness
+ * table of its own, absorbed into the run's after the join (keyness.csv is
+ * sorted, so the result is the same as adding the rows in order). */
+typedef struct ngram_finisher {
+    pthread_t thread;
+    bool running;
+    tifa_ngrams *into;
+    tifa_ngrams **engines; /* owned until merged */
+    int n;
+    char path[PATH_MAX];
+    const tifa_csv_options *csv;
+    tifa_keyness_table *keyness; /* owned; NULL when out of memory */
+    tifa_status merged, written;
+} ngram_finisher;
+
+static void *finisher_main(void *arg)
+{
+    ngram_finisher *f = arg;
+    f->merged = merge_ngrams(f->into, f->engines, f->n);
+    f->written = f->merged;
+    if (f->merged == TIFA_OK)
+        f->written = f->keyness ? tifa_ngrams_write(f->into, f->path, f->csv, f->keyness)
+                                : TIFA_ENOMEM;
+    return NULL;
+}
+
+/* Takes the workers' n-gram engines over and starts the finisher; when the
+ * thread cannot start, the work runs right here. */
+static tifa_status finisher_start(ngram_finisher *f, run_state *rs)
+{
+    memset(f, 0, sizeof *f);
+    f->into = rs->ngrams;
+    f->n = rs->pool.n;
+    f->engines = calloc((size_t)f->n, sizeof *f->engines);
+    if (!f->engines)
+        return TIFA_ENOMEM;
+    for (int k = 0; k < f->n; k++) {
+        f->engines[k] = rs->pool.workers[k].ngrams;
+        rs->pool.workers[k].ngrams = NULL;
+    }
+    snprintf(f->path, sizeof f->path, "%s/ngrams.csv", rs->study->output);
+    f->csv = &rs->study->csv;
+    f->keyness = tifa_keyness_table_new();
+    if (pthread_create(&f->thread, NULL, finisher_main, f) == 0)
+        f->running = true;
+    else
+        finisher_main(f);
+    return TIFA_OK;
+}
+
+/* Waits for the finisher (if started) and frees what it still holds; its
+ * keyness rows stay in f->keyness for the caller. */
+static void finisher_join(ngram_finisher *f)
+{
+    if (f->running)
+        pthread_join(f->thread, NULL);
+    f->running = false;
+    for (int k = 0; f->engines && k < f->n; k++)
+        tifa_ngrams_free(f->engines[k]);
+    free(f->engines);
+    f->engines = NULL;
 }
 
 static void free_docs(tifa_doc **docs, size_t n)
@@ -661,7 +743,7 @@ static tifa_status pass_totals(run_state *rs)
     } else {
         st = pass_totals_reload(rs);
     }
-    tifa_status mst = merge_workers(rs);
+    tifa_status mst = merge_workers(rs, true);
     return st != TIFA_OK ? st : mst;
 }
 
@@ -803,8 +885,14 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         run_state_free(&rs);
         return st == TIFA_ENOMEM ? TIFA_EXIT_OUTPUT : TIFA_EXIT_USAGE;
     }
+    int threads = options->threads > 0 ? options->threads
+                  : study->threads > 0 ? study->threads
+                                       : online_cores();
     if (ngrams_enabled(&study->ngrams)) {
-        rs.ngrams = tifa_ngrams_new(&study->ngrams, &st);
+        /* ngrams.csv is written with as many threads as the counting */
+        tifa_ngram_options ngo = study->ngrams;
+        ngo.threads = threads;
+        rs.ngrams = tifa_ngrams_new(&ngo, &st);
         if (!rs.ngrams) {
             tifa_diag_add(diag, TIFA_ERROR, st, study->path, 0, -1,
                           "invalid n-gram settings: %s", tifa_status_message(st));
@@ -812,9 +900,6 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
             return TIFA_EXIT_USAGE;
         }
     }
-    int threads = options->threads > 0 ? options->threads
-                  : study->threads > 0 ? study->threads
-                                       : online_cores();
     if ((st = make_workers(&rs, threads)) != TIFA_OK) {
         run_state_free(&rs);
         return TIFA_EXIT_OUTPUT;
@@ -835,8 +920,9 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
     rs.keep_texts = rs.prog.total_bytes / 2 * 3 < KEEP_TEXT_BUDGET;
     st = pass_scan(&rs, documents);
     summary->load = rs.load;
+    bool finish_aside = threads > 1 && rs.ngrams;
     if (st == TIFA_OK)
-        st = merge_workers(&rs);
+        st = merge_workers(&rs, !finish_aside);
     if (st != TIFA_OK) {
         tifa_csv_abort(documents);
         tifa_diag_add(diag, TIFA_ERROR, st, NULL, 0, -1, "counting failed: %s",
@@ -858,11 +944,21 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         }
         return TIFA_EXIT_NOINPUT;
     }
+    ngram_finisher finisher = {0};
+    if (finish_aside && (st = finisher_start(&finisher, &rs)) != TIFA_OK) {
+        tifa_csv_abort(documents);
+        tifa_diag_add(diag, TIFA_ERROR, st, NULL, 0, -1, "counting failed: %s",
+                      tifa_status_message(st));
+        run_state_free(&rs);
+        return TIFA_EXIT_OUTPUT;
+    }
     input_hasher hasher = {0};
     if (threads > 1)
         hasher_start(&hasher, rs.inputs, rs.n_inputs);
     st = pass_totals(&rs);
     if (st != TIFA_OK) {
+        finisher_join(&finisher);
+        tifa_keyness_table_free(finisher.keyness);
         hasher_free(&hasher);
         tifa_csv_abort(documents);
         tifa_diag_add(diag, TIFA_ERROR, st, NULL, 0, -1,
@@ -876,7 +972,14 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
     tifa_keyness_table *keyness = tifa_keyness_table_new();
     if (wst == TIFA_OK && keyness)
         wst = tifa_stats_write(rs.stats, study->output, &study->csv, keyness);
-    if (wst == TIFA_OK && rs.ngrams) {
+    if (finish_aside) {
+        finisher_join(&finisher);
+        if (wst == TIFA_OK)
+            wst = finisher.written;
+        if (wst == TIFA_OK && keyness)
+            wst = tifa_keyness_table_absorb(keyness, finisher.keyness);
+        tifa_keyness_table_free(finisher.keyness);
+    } else if (wst == TIFA_OK && rs.ngrams) {
         snprintf(path, sizeof path, "%s/ngrams.csv", study->output);
         wst = tifa_ngrams_write(rs.ngrams, path, &study->csv, keyness);
     }

@@ -1,245 +1,191 @@
 /*
- * aho.c — an Aho–Corasick automaton over characters (code points), for the
- * `total` counts of the slogan lexicon (SPEC §4): one pass over a document
- * finds every occurrence of every lexicon string, however many strings there
- * are, and tifa_ac_count applies the per-string non-overlapping rule on the
- * fly.
+ * aho.c — the lexicon matcher behind the `total` counts (SPEC §4): one pass
+ * over a document finds every occurrence of every lexicon string, however
+ * many strings there are, and tifa_ac_count applies the per-string
+ * non-overlapping rule on the fly.  (The file and the tifa_ac_* names come
+ * from the Aho–Corasick automaton this replaced; see docs/statistics.md,
+ * "Performance", for why and for the numbers.)
  *
- * Why characters and not bytes: Chinese text is three UTF-8 bytes per
- * character, so a byte automaton takes three dependent steps (and three
- * branchy sparse-row searches) per character; profiling showed the byte
- * version at ~18% of a full run (docs/statistics.md, "Performance").  Here
- * the text is decoded once, each code point is mapped to a dense class id
- * (1..K = the distinct characters of the lexicon, 0 = any other character,
- * via a 64 Ki-entry uint16 table for the BMP), and the automaton runs over
- * class ids:
- *   - the root has a complete row over the K+1 classes;
- *   - every other state s stores, in one open-addressing hash table keyed by
- *     (s, class), its "complete sparse set": the transitions whose target
- *     differs from the root row's (its own children plus, recursively, those
- *     of its failure state).  A step is then one probe: hit → target, miss →
- *     the root row.  No failure chain is walked while scanning.  If those
- *     sets would grow too large (a pathological lexicon), the table holds
- *     only the trie edges and a miss follows the failure link instead
- *     (miss[s] = fail[s]); the scan loop is the same.
- *   - a 64-bit filter per state (bit = class mod 64) answers most misses
- *     without a probe: usually the text just leaves the trie;
- *   - class 0 (a character in no lexicon string) always leads to the root;
- *   - targets carry a flag bit when the state ends some string (itself or
- *     along its dictionary links), so the common no-output step costs one
- *     bit test.
- * For valid UTF-8 (all the loader yields), matching characters is exactly
- * matching bytes.  Bytes that are not valid UTF-8 match nothing, and a
- * lexicon string that is not valid UTF-8 is never counted.
- * Once built the automaton is read-only and shared by all worker threads.
+ * Why not an automaton: an automaton step depends on the previous step, so
+ * every character costs a dependent table look-up plus hard-to-predict
+ * branches (in the trie or not), roughly 15 cycles per character here.  Yet real
+ * occurrences are rare: on government reports about 3 characters in 100 end
+ * one.  So the scan asks, independently for every place where a character
+ * ends, "can a lexicon string end here?", with one table look-up and no
+ * branch that is usually taken, and only the few places that pass are
+ * examined exactly.
+ *
+ *   1. Where characters end.  SSE2 marks the non-continuation bytes of 64
+ *      bytes at a time; a string can only end right before one of them (or
+ *      at the end of the text) — see "Why lead bytes are enough" below.
+ *   2. The filter (stage 1).  At such a place z, the last three bytes are
+ *      hashed to an entry of two 64-bit masks: W1 holds bit (b & 63) for the
+ *      byte b just before the last three bytes of every lexicon string that
+ *      ends in those three bytes, and W2 the same for the byte six before
+ *      the last three; a string too short to have that byte sets all bits.
+ *      The place passes when both bits of the text's bytes are set.  For
+ *      Chinese, this asks for the last character, the last byte of the one
+ *      before and the last byte of the one before that; on the government
+ *      reports about 3.5% of the places pass.  Strings of one or two bytes
+ *      (rare: ASCII "A", "5G") have their own 256-bit table of last bytes.
+ *   3. The exact check (stage 2).  A suffix trie read backwards from z in
+ *      steps of three bytes: node = the last 3, 6, 9 … bytes of some string;
+ *      its out is the string equal to them, and a string whose length is not
+ *      a multiple of 3 hangs below the node of its last 3q bytes by a
+ *      "tail" edge of its first 1 or 2 bytes.  Every edge is one entry of
+ *      one open-addressing table keyed by (node, edge length, bytes).  The
+ *      walk meets exactly the strings that end at z, in at most
+ *      (longest string)/3 probes, whatever the size of the lexicon.
+ *
+ * The filter is sound (a string that ends at z always passes, by
+ * construction of W1/W2), so the result is exact; its only effect is speed.
+ * With a very large lexicon the masks fill up and more places pass: the
+ * scan slows down towards one walk per character, still exact and still
+ * bounded per place.
+ * tifa_ac_new_flags(TIFA_AC_NO_FILTER) skips it and walks the trie at every
+ * byte position, which tests use to check the filter and the lead-byte
+ * positions against the plain walk.
+ *
+ * Matching bytes is matching characters: a lexicon string is valid UTF-8
+ * (an invalid one is never counted), so it starts with a lead byte, and a
+ * lead byte always starts a character when text is decoded from its start,
+ * valid or not (a valid sequence never contains one, an invalid byte is
+ * skipped alone).  So a byte occurrence of a string is an occurrence of its
+ * characters, and vice versa.
+ *
+ * Once built the matcher is read-only and shared by all worker threads.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "stats_internal.h"
 
 #define NONE UINT32_MAX
-#define FLAG 0x80000000u   /* target state has outputs */
-#define SMASK 0x7FFFFFFFu
-#define BIGCLS 0xFFFFu     /* bmp[] value: look the code point up in big */
 
 typedef struct hslot {
-    uint64_t key; /* (state << 32 | class); 0 = empty (state 0 never stored) */
-    uint32_t to;  /* target state | FLAG */
+    uint64_t key; /* node << 32 | edge length << 24 | bytes; 0 = empty */
+    uint32_t to;
 } hslot;
 
-typedef struct cpslot {
-    int32_t cp; /* -1 = empty */
-    uint32_t cls;
-} cpslot;
+/* node flags: has tail edges of length 1, 2; has 3-byte edges */
+enum { TAIL1 = 1, TAIL2 = 2, KIDS = 4 };
+#define ROOT_ONE (1u << 24)
+#define ROOT_MANY (1u << 25)
 
 struct tifa_ac {
-    uint32_t nstates;
-    uint32_t nclass; /* K + 1 */
-    uint16_t *bmp;   /* class of every BMP code point, BIGCLS = see big */
-    cpslot *big;     /* other code points with a class; NULL if none */
-    size_t bigmask;
-    uint32_t *root;  /* nclass entries: target | FLAG */
-    hslot *h;
+    uint32_t nnodes;
+    uint32_t *out;   /* per node: string equal to its bytes, or NONE */
+    uint8_t *flags;  /* per node: TAIL1, TAIL2, KIDS */
+    hslot *h;        /* every edge of the trie */
     size_t hmask;
-    unsigned hshift; /* 64 - log2(table size): multiplicative hashing */
-    /* per state: bit (class & 63) is set when the state has an entry for a
-     * class with those low bits, so most misses (the common case: the text
-     * leaves the trie) cost one load and no probe */
-    uint64_t *filter;
-    uint32_t *miss;  /* state taken after a hash miss before retrying */
-    uint32_t *out;   /* string ending exactly at the state, or NONE */
-    uint32_t *dict;  /* nearest state on the failure chain with an out */
+    unsigned hshift; /* 64 - log2(table size) */
+    uint64_t *filt;  /* 2 words (W1, W2) per entry */
+    unsigned fshift; /* 64 - log2(entries) */
+    /* per filter entry: the root's child for the last 3 bytes hashed there,
+     * so that a walk usually skips its first probe: key = bytes | ROOT_ONE
+     * and node when one key hashes there, ROOT_MANY when several do */
+    struct rootent {
+        uint32_t key, node;
+    } *rootent;
+    uint64_t shortb[4]; /* last bytes of the 1- and 2-byte strings */
+    bool has_short;
+    bool has_long;   /* any string of 3 bytes or more */
+    bool no_filter;
     size_t *len;     /* byte length per string id */
 };
-
-/* Cap on the complete sparse sets, in entries (16 bytes each in the table
- * at load ≤ 1/2): above it the automaton keeps trie edges only. */
-#define CS_BUDGET_MIN (1u << 20)
 
 void tifa_ac_free(tifa_ac *ac)
 {
     if (!ac)
         return;
-    free(ac->bmp);
-    free(ac->big);
-    free(ac->root);
-    free(ac->h);
-    free(ac->filter);
-    free(ac->miss);
     free(ac->out);
-    free(ac->dict);
+    free(ac->flags);
+    free(ac->h);
+    free(ac->filt);
+    free(ac->rootent);
     free(ac->len);
     free(ac);
 }
 
-static inline uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    return x;
-}
-
-/* One UTF-8 character at p (p < e): its code point, or -1 for an invalid
- * byte (then *n = 1: the next byte is tried as a fresh start, which for
- * matching is the same as ICU's maximal-subpart rule, since an invalid unit
- * always leads to the root and a valid character never starts with a
- * continuation byte). */
-static inline int32_t utf8_next(const unsigned char *p, const unsigned char *e,
-                                size_t *n)
-{
-    unsigned b0 = p[0];
-    if (b0 < 0x80) {
-        *n = 1;
-        return (int32_t)b0;
-    }
-    size_t avail = (size_t)(e - p);
-    if (b0 >= 0xE0 && b0 < 0xF0) { /* the common case: CJK */
-        if (avail >= 3) {
-            unsigned b1 = p[1], b2 = p[2];
-            unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80;
-            unsigned hi = b0 == 0xED ? 0x9F : 0xBF;
-            if (b1 >= lo && b1 <= hi && (b2 & 0xC0) == 0x80) {
-                *n = 3;
-                return (int32_t)(((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) |
-                                 (b2 & 0x3F));
-            }
-        }
-    } else if (b0 >= 0xC2 && b0 < 0xE0) {
-        if (avail >= 2 && (p[1] & 0xC0) == 0x80) {
-            *n = 2;
-            return (int32_t)(((b0 & 0x1F) << 6) | (p[1] & 0x3F));
-        }
-    } else if (b0 >= 0xF0 && b0 < 0xF5) {
-        if (avail >= 4) {
-            unsigned b1 = p[1];
-            unsigned lo = b0 == 0xF0 ? 0x90 : 0x80;
-            unsigned hi = b0 == 0xF4 ? 0x8F : 0xBF;
-            if (b1 >= lo && b1 <= hi && (p[2] & 0xC0) == 0x80 &&
-                (p[3] & 0xC0) == 0x80) {
-                *n = 4;
-                return (int32_t)(((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) |
-                                 ((p[2] & 0x3F) << 6) | (p[3] & 0x3F));
-            }
-        }
-    }
-    *n = 1;
-    return -1;
-}
-
-static uint32_t big_find(const cpslot *big, size_t mask, int32_t cp)
-{
-    if (!big)
-        return 0;
-    size_t h = mix((uint64_t)(uint32_t)cp) & mask;
-    while (big[h].cp != -1) {
-        if (big[h].cp == cp)
-            return big[h].cls;
-        h = (h + 1) & mask;
-    }
-    return 0;
-}
-
-static inline uint32_t class_of(const tifa_ac *ac, int32_t cp)
-{
-    if (cp < 0)
-        return 0;
-    if (cp < 0x10000) {
-        uint32_t c = ac->bmp[cp];
-        if (c != BIGCLS)
-            return c;
-    }
-    return big_find(ac->big, ac->bigmask, cp);
-}
+static const uint64_t GOLD = 0x9E3779B97F4A7C15ULL;
 
 static inline size_t h_index(uint64_t key, unsigned shift)
 {
-    return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> shift);
+    return (size_t)((key * GOLD) >> shift);
 }
 
-/* The transition from state s on class c (c ≥ 1): target | FLAG. */
-static inline uint32_t ac_step(const tifa_ac *ac, uint32_t s, uint32_t c)
+static inline uint64_t edge_key(uint32_t node, unsigned elen, uint32_t bytes)
 {
-    for (;;) {
-        if (s == 0)
-            return ac->root[c];
-        if (!((ac->filter[s] >> (c & 63)) & 1)) {
-            s = ac->miss[s];
-            continue;
-        }
-        uint64_t key = ((uint64_t)s << 32) | c;
-        size_t h = h_index(key, ac->hshift);
-        for (;;) {
-            uint64_t k = ac->h[h].key;
-            if (k == key)
-                return ac->h[h].to;
-            if (!k)
-                break;
-            h = (h + 1) & ac->hmask;
-        }
-        s = ac->miss[s];
-    }
+    /* never 0: edge lengths are 1..3 */
+    return ((uint64_t)node << 32) | ((uint64_t)elen << 24) | bytes;
 }
 
-/* ------------------------------------------------------------- building -- */
-
-typedef struct edge {
-    uint32_t cls, to;
-} edge;
-
-static int cmp_edge(const void *a, const void *b)
+/* The child of node by the edge (elen, bytes), or NONE. */
+static inline uint32_t h_get(const tifa_ac *ac, uint64_t key)
 {
-    const edge *x = a, *y = b;
-    return x->cls < y->cls ? -1 : x->cls > y->cls;
-}
-
-/* Trie child of s on class c among the sorted edges (0 = none). */
-static uint32_t child_of(const edge *ed, const uint32_t *start, uint32_t s,
-                         uint32_t c)
-{
-    uint32_t lo = start[s], hi = start[s + 1];
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (ed[mid].cls < c)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < start[s + 1] && ed[lo].cls == c ? ed[lo].to : 0;
-}
-
-static void h_put(tifa_ac *ac, uint32_t s, uint32_t c, uint32_t to)
-{
-    hslot *h = ac->h;
-    size_t mask = ac->hmask;
-    uint64_t key = ((uint64_t)s << 32) | c;
-    ac->filter[s] |= (uint64_t)1 << (c & 63);
     size_t i = h_index(key, ac->hshift);
-    while (h[i].key && h[i].key != key)
-        i = (i + 1) & mask;
-    h[i].key = key;
-    h[i].to = to;
+    for (;;) {
+        uint64_t k = ac->h[i].key;
+        if (k == key)
+            return ac->h[i].to;
+        if (!k)
+            return NONE;
+        i = (i + 1) & ac->hmask;
+    }
+}
+
+/* The n ≤ 3 bytes at p as a little-endian number. */
+static inline uint32_t bytes_at(const unsigned char *p, unsigned n)
+{
+    uint32_t v = p[0];
+    if (n > 1)
+        v |= (uint32_t)p[1] << 8;
+    if (n > 2)
+        v |= (uint32_t)p[2] << 16;
+    return v;
+}
+
+/* Whether s[0..n) is UTF-8 as the scan's view of text decodes it: well
+ * formed, no overlongs, no surrogates, nothing above U+10FFFF. */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned b0 = s[i];
+        size_t k;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (b0 < 0x80) {
+            i++;
+            continue;
+        } else if (b0 >= 0xC2 && b0 < 0xE0) {
+            k = 2;
+        } else if (b0 >= 0xE0 && b0 < 0xF0) {
+            k = 3;
+            if (b0 == 0xE0)
+                lo = 0xA0;
+            if (b0 == 0xED)
+                hi = 0x9F;
+        } else if (b0 >= 0xF0 && b0 < 0xF5) {
+            k = 4;
+            if (b0 == 0xF0)
+                lo = 0x90;
+            if (b0 == 0xF4)
+                hi = 0x8F;
+        } else {
+            return false;
+        }
+        if (n - i < k || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t j = 2; j < k; j++)
+            if ((s[i + j] & 0xC0) != 0x80)
+                return false;
+        i += k;
+    }
+    return true;
 }
 
 static size_t pow2_at_least(size_t n)
@@ -250,315 +196,131 @@ static size_t pow2_at_least(size_t n)
     return c;
 }
 
+static unsigned shift_for(size_t pow2)
+{
+    unsigned s = 64;
+    for (size_t c = pow2; c > 1; c >>= 1)
+        s--;
+    return s;
+}
+
+/* The child of node by (elen, bytes), made if missing; NONE when the
+ * node arrays are full (cannot happen: they are sized for the worst case). */
+static uint32_t h_add(tifa_ac *ac, uint32_t node, unsigned elen,
+                      uint32_t bytes, uint32_t cap)
+{
+    uint64_t key = edge_key(node, elen, bytes);
+    size_t i = h_index(key, ac->hshift);
+    while (ac->h[i].key && ac->h[i].key != key)
+        i = (i + 1) & ac->hmask;
+    if (ac->h[i].key)
+        return ac->h[i].to;
+    if (ac->nnodes >= cap)
+        return NONE;
+    uint32_t v = ac->nnodes++;
+    ac->out[v] = NONE;
+    ac->flags[v] = 0;
+    ac->h[i].key = key;
+    ac->h[i].to = v;
+    return v;
+}
+
 tifa_ac *tifa_ac_new(const char *const *strings, const size_t *lens, size_t n,
                      tifa_status *status)
 {
-    return tifa_ac_new_budget(strings, lens, n, 0, status);
+    return tifa_ac_new_flags(strings, lens, n, 0, status);
 }
 
-tifa_ac *tifa_ac_new_budget(const char *const *strings, const size_t *lens,
-                            size_t n, size_t cs_budget, tifa_status *status)
+tifa_ac *tifa_ac_new_flags(const char *const *strings, const size_t *lens,
+                           size_t n, unsigned flags, tifa_status *status)
 {
     tifa_status st = TIFA_ENOMEM;
     tifa_ac *ac = calloc(1, sizeof *ac);
-    int32_t *units = NULL;          /* decoded strings, concatenated */
-    size_t *ustart = NULL;          /* n + 1 offsets into units; invalid: = */
-    cpslot *cmap = NULL;            /* code point → class while building */
-    uint64_t *tkeys = NULL;         /* trie hash: (parent, class) → child */
-    uint32_t *tvals = NULL;
-    uint32_t *parent = NULL, *pcls = NULL, *start = NULL, *queue = NULL,
-             *fail = NULL, *cs_off = NULL;
-    edge *ed = NULL, *cs = NULL;
     if (!ac)
         goto fail;
+    ac->no_filter = (flags & TIFA_AC_NO_FILTER) != 0;
     if (n >= NONE / 2) {
         st = TIFA_ELIMIT;
         goto fail;
     }
-    size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lens[i];
-    if (total >= SMASK / 2) {
-        st = TIFA_ELIMIT;
-        goto fail;
-    }
-    /* 1. decode every string; map its code points to classes 1..K */
-    units = malloc((total ? total : 1) * sizeof *units);
-    ustart = malloc((n + 1) * sizeof *ustart);
-    ac->len = malloc((n ? n : 1) * sizeof *ac->len);
-    size_t cmcap = pow2_at_least(2 * total + 2);
-    cmap = malloc(cmcap * sizeof *cmap);
-    if (!units || !ustart || !ac->len || !cmap)
-        goto fail;
-    memset(cmap, 0xFF, cmcap * sizeof *cmap); /* cp = -1: empty */
-    uint32_t K = 0;
-    size_t nu = 0;
+    /* nodes: the root, one per 3-byte step and one per tail of each string;
+     * edges: one per node but the root */
+    size_t cap = 1, nlong = 0;
     for (size_t i = 0; i < n; i++) {
-        ac->len[i] = lens[i];
-        ustart[i] = nu;
-        const unsigned char *p = (const unsigned char *)strings[i],
-                            *e = p + lens[i];
-        bool ok = true;
-        size_t mark = nu;
-        while (p < e) {
-            size_t k;
-            int32_t cp = utf8_next(p, e, &k);
-            if (cp < 0) {
-                ok = false;
-                break;
-            }
-            units[nu++] = cp;
-            p += k;
-        }
-        if (!ok) { /* not valid UTF-8: never counted */
-            nu = mark;
-            continue;
-        }
-        for (size_t u = mark; u < nu; u++) {
-            size_t h = mix((uint64_t)(uint32_t)units[u]) & (cmcap - 1);
-            while (cmap[h].cp != -1 && cmap[h].cp != units[u])
-                h = (h + 1) & (cmcap - 1);
-            if (cmap[h].cp == -1) {
-                cmap[h].cp = units[u];
-                cmap[h].cls = ++K;
-            }
-            units[u] = (int32_t)cmap[h].cls; /* from now on: class ids */
-        }
-    }
-    ustart[n] = nu;
-    ac->nclass = K + 1;
-    ac->bmp = calloc(0x10000, sizeof *ac->bmp);
-    if (!ac->bmp)
-        goto fail;
-    size_t nbig = 0;
-    for (size_t h = 0; h < cmcap; h++)
-        if (cmap[h].cp != -1) {
-            if (cmap[h].cp < 0x10000 && cmap[h].cls < BIGCLS)
-                ac->bmp[cmap[h].cp] = (uint16_t)cmap[h].cls;
-            else
-                nbig++;
-        }
-    if (nbig) {
-        size_t bcap = pow2_at_least(2 * nbig);
-        ac->big = malloc(bcap * sizeof *ac->big);
-        if (!ac->big)
+        cap += lens[i] / 3 + 1;
+        if (lens[i] >= 3)
+            nlong++;
+        if (cap >= NONE / 4) {
+            st = TIFA_ELIMIT;
             goto fail;
-        memset(ac->big, 0xFF, bcap * sizeof *ac->big);
-        ac->bigmask = bcap - 1;
-        for (size_t h = 0; h < cmcap; h++) {
-            int32_t cp = cmap[h].cp;
-            if (cp == -1 || (cp < 0x10000 && cmap[h].cls < BIGCLS))
-                continue;
-            if (cp < 0x10000)
-                ac->bmp[cp] = BIGCLS;
-            size_t b = mix((uint64_t)(uint32_t)cp) & ac->bigmask;
-            while (ac->big[b].cp != -1)
-                b = (b + 1) & ac->bigmask;
-            ac->big[b] = cmap[h];
         }
     }
-    free(cmap);
-    cmap = NULL;
-
-    /* 2. the trie over classes */
-    size_t smax = nu + 1;
-    size_t tcap = pow2_at_least(2 * smax);
-    tkeys = calloc(tcap, sizeof *tkeys);
-    tvals = malloc(tcap * sizeof *tvals);
-    ac->out = malloc(smax * sizeof *ac->out);
-    parent = malloc(smax * sizeof *parent);
-    pcls = malloc(smax * sizeof *pcls);
-    if (!tkeys || !tvals || !ac->out || !parent || !pcls)
-        goto fail;
-    uint32_t ns = 1;
-    ac->out[0] = NONE;
-    for (size_t i = 0; i < n; i++) {
-        if (ustart[i + 1] == ustart[i])
-            continue; /* empty or invalid */
-        uint32_t s = 0;
-        for (size_t u = ustart[i]; u < ustart[i + 1]; u++) {
-            uint32_t c = (uint32_t)units[u];
-            uint64_t key = (((uint64_t)s << 32) | c) + 1;
-            size_t h = mix(key) & (tcap - 1);
-            while (tkeys[h] && tkeys[h] != key)
-                h = (h + 1) & (tcap - 1);
-            if (!tkeys[h]) {
-                tkeys[h] = key;
-                tvals[h] = ns;
-                parent[ns] = s;
-                pcls[ns] = c;
-                ac->out[ns] = NONE;
-                ns++;
-            }
-            s = tvals[h];
-        }
-        if (ac->out[s] == NONE)
-            ac->out[s] = (uint32_t)i;
-    }
-    free(tkeys);
-    free(tvals);
-    tkeys = NULL;
-    tvals = NULL;
-    free(units);
-    units = NULL;
-    ac->nstates = ns;
-
-    /* 3. children of each state as edges sorted by class */
-    start = calloc((size_t)ns + 1, sizeof *start);
-    ed = malloc((size_t)ns * sizeof *ed);
-    queue = malloc((size_t)ns * sizeof *queue);
-    fail = calloc(ns, sizeof *fail);
-    ac->dict = calloc(ns, sizeof *ac->dict);
-    ac->miss = calloc(ns, sizeof *ac->miss);
-    ac->root = calloc(ac->nclass, sizeof *ac->root);
-    if (!start || !ed || !queue || !fail || !ac->dict || !ac->miss ||
-        !ac->root)
-        goto fail;
-    for (uint32_t v = 1; v < ns; v++)
-        start[parent[v] + 1]++;
-    for (uint32_t s = 0; s < ns; s++)
-        start[s + 1] += start[s];
-    for (uint32_t s = 0; s < ns; s++)
-        queue[s] = start[s]; /* fill cursors */
-    for (uint32_t v = 1; v < ns; v++)
-        ed[queue[parent[v]]++] = (edge){pcls[v], v};
-    for (uint32_t s = 0; s < ns; s++)
-        if (start[s + 1] - start[s] > 1)
-            qsort(ed + start[s], start[s + 1] - start[s], sizeof *ed,
-                  cmp_edge);
-    free(parent);
-    free(pcls);
-    parent = pcls = NULL;
-
-    /* 4. breadth-first failure and dictionary links */
-    uint32_t qh = 0, qt = 0;
-    for (uint32_t e = start[0]; e < start[1]; e++)
-        queue[qt++] = ed[e].to; /* fail = dict = 0 */
-    while (qh < qt) {
-        uint32_t u = queue[qh++];
-        for (uint32_t e = start[u]; e < start[u + 1]; e++) {
-            uint32_t c = ed[e].cls, v = ed[e].to;
-            uint32_t f = fail[u], nx;
-            for (;;) {
-                nx = child_of(ed, start, f, c);
-                if (nx || f == 0)
-                    break;
-                f = fail[f];
-            }
-            fail[v] = nx;
-            ac->dict[v] = ac->out[nx] != NONE ? nx : ac->dict[nx];
-            queue[qt++] = v;
-        }
-    }
-#define TGT(v) ((v) | ((ac->out[v] != NONE || ac->dict[v]) ? FLAG : 0u))
-    for (uint32_t e = start[0]; e < start[1]; e++)
-        ac->root[ed[e].cls] = TGT(ed[e].to);
-
-    /* 5. complete sparse sets, in breadth-first order so that the set of a
-     * failure state (always shallower) is ready: CS(s) = children(s) ∪
-     * (CS(fail(s)) without the classes of those children); CS(root) = ∅
-     * because the root row covers it.  Both inputs are sorted by class, so
-     * this is a merge. */
-    size_t budget = (size_t)ns * 8 > CS_BUDGET_MIN ? (size_t)ns * 8
-                                                   : CS_BUDGET_MIN;
-    if (cs_budget)
-        budget = cs_budget;
-    cs_off = calloc((size_t)ns + 1, sizeof *cs_off);
-    size_t cs_cap = (size_t)ns + 16, ncs = 0;
-    cs = malloc(cs_cap * sizeof *cs);
-    if (!cs_off || !cs)
-        goto fail;
-    bool complete = true;
-    /* CS(v) is cs[cs_off[v] .. cs_off[v] + cs_len[v]); miss[] serves as
-     * cs_len while building and is rewritten below */
-    uint32_t *cs_len = ac->miss;
-    for (uint32_t k = 0; k < qt && complete; k++) {
-        uint32_t v = queue[k];
-        uint32_t f = fail[v];
-        size_t a = start[v], ae = start[v + 1];
-        size_t b = f ? cs_off[f] : 0, be = f ? b + cs_len[f] : 0;
-        size_t need = (ae - a) + (be - b);
-        if (ncs + need > budget || ncs + need > UINT32_MAX / 2) {
-            complete = false;
-            break;
-        }
-        if (ncs + need > cs_cap) {
-            size_t c2 = cs_cap;
-            while (c2 < ncs + need)
-                c2 *= 2;
-            edge *p = realloc(cs, c2 * sizeof *cs);
-            if (!p)
-                goto fail;
-            cs = p;
-            cs_cap = c2;
-        }
-        cs_off[v] = (uint32_t)ncs;
-        size_t o = ncs;
-        while (a < ae || b < be) {
-            if (b >= be || (a < ae && ed[a].cls <= cs[b].cls)) {
-                if (b < be && cs[b].cls == ed[a].cls)
-                    b++; /* the child wins */
-                cs[o++] = ed[a++];
-            } else {
-                cs[o++] = cs[b++];
-            }
-        }
-        cs_len[v] = (uint32_t)(o - ncs);
-        ncs = o;
-    }
-    size_t nent = 0;
-    if (complete) {
-        nent = ncs;
-    } else {
-        nent = start[ns] - start[1]; /* trie edges below the root */
-    }
-    size_t hcap = pow2_at_least(2 * nent + 2);
+    size_t hcap = pow2_at_least(2 * cap);
+    size_t fcap = pow2_at_least(2 * nlong);
+    if (fcap > ((size_t)1 << 16))
+        fcap = (size_t)1 << 16; /* 1 MiB: beyond, collisions only add work */
+    ac->out = malloc(cap * sizeof *ac->out);
+    ac->flags = malloc(cap);
     ac->h = calloc(hcap, sizeof *ac->h);
-    ac->filter = calloc(ns, sizeof *ac->filter);
-    if (!ac->h || !ac->filter)
+    ac->filt = calloc(2 * fcap, sizeof *ac->filt);
+    ac->rootent = calloc(fcap, sizeof *ac->rootent);
+    ac->len = malloc((n ? n : 1) * sizeof *ac->len);
+    if (!ac->out || !ac->flags || !ac->h || !ac->filt || !ac->rootent ||
+        !ac->len)
         goto fail;
     ac->hmask = hcap - 1;
-    ac->hshift = 64;
-    for (size_t c = hcap; c > 1; c >>= 1)
-        ac->hshift--;
-    if (complete) {
-        for (uint32_t k = 0; k < qt; k++) {
-            uint32_t v = queue[k];
-            for (uint32_t e = cs_off[v]; e < cs_off[v] + cs_len[v]; e++)
-                h_put(ac, v, cs[e].cls, TGT(cs[e].to));
+    ac->hshift = shift_for(hcap);
+    ac->fshift = shift_for(fcap);
+    ac->nnodes = 1;
+    ac->out[0] = NONE;
+    ac->flags[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const unsigned char *s = (const unsigned char *)strings[i];
+        size_t L = lens[i];
+        ac->len[i] = L;
+        if (!L || !utf8_ok(s, L))
+            continue; /* empty or not valid UTF-8: never counted */
+        uint32_t node = 0;
+        size_t d = 0;
+        for (; d + 3 <= L && node != NONE; d += 3) {
+            ac->flags[node] |= KIDS;
+            node = h_add(ac, node, 3, bytes_at(s + L - d - 3, 3),
+                         (uint32_t)cap);
         }
-        memset(ac->miss, 0, (size_t)ns * sizeof *ac->miss);
-    } else {
-        for (uint32_t v = 1; v < ns; v++)
-            for (uint32_t e = start[v]; e < start[v + 1]; e++)
-                h_put(ac, v, ed[e].cls, TGT(ed[e].to));
-        memcpy(ac->miss, fail, (size_t)ns * sizeof *ac->miss);
+        size_t r = L - d;
+        if (r && node != NONE) {
+            ac->flags[node] |= r == 1 ? TAIL1 : TAIL2;
+            node = h_add(ac, node, (unsigned)r, bytes_at(s, (unsigned)r),
+                         (uint32_t)cap);
+        }
+        if (node == NONE) {
+            st = TIFA_EINTERNAL;
+            goto fail;
+        }
+        if (ac->out[node] == NONE)
+            ac->out[node] = (uint32_t)i; /* a duplicate counts under the first */
+        /* the filter */
+        if (L <= 2) {
+            unsigned b = s[L - 1];
+            ac->shortb[b >> 6] |= (uint64_t)1 << (b & 63);
+            ac->has_short = true;
+            continue;
+        }
+        ac->has_long = true;
+        uint32_t k3 = bytes_at(s + L - 3, 3);
+        size_t f = h_index(k3, ac->fshift);
+        ac->filt[2 * f] |= L >= 4 ? (uint64_t)1 << (s[L - 4] & 63) : ~0ULL;
+        ac->filt[2 * f + 1] |= L >= 7 ? (uint64_t)1 << (s[L - 7] & 63) : ~0ULL;
+        struct rootent *re = &ac->rootent[f];
+        if (!re->key)
+            *re = (struct rootent){k3 | ROOT_ONE, h_get(ac, edge_key(0, 3, k3))};
+        else if (re->key != (k3 | ROOT_ONE))
+            re->key = ROOT_MANY;
     }
-#undef TGT
-    free(cs);
-    free(cs_off);
-    free(start);
-    free(ed);
-    free(queue);
-    free(fail);
-    free(ustart);
     if (status)
         *status = TIFA_OK;
     return ac;
 fail:
-    free(units);
-    free(ustart);
-    free(cmap);
-    free(tkeys);
-    free(tvals);
-    free(parent);
-    free(pcls);
-    free(start);
-    free(ed);
-    free(queue);
-    free(fail);
-    free(cs_off);
-    free(cs);
     tifa_ac_free(ac);
     if (status)
         *status = st;
@@ -586,25 +348,182 @@ static inline void tally_one(const tifa_ac *ac, tifa_ac_tally *t, uint32_t id,
     }
 }
 
+/* Stage 2: every string that ends at byte z of t, through the trie; the
+ * walk starts at node (the root, or the root's child for the last 3 bytes,
+ * then d = 3). */
+static void walk_from(const tifa_ac *ac, const unsigned char *t, size_t z,
+                      tifa_ac_tally *ta, uint32_t node, size_t d)
+{
+    if (d && ac->out[node] != NONE)
+        tally_one(ac, ta, ac->out[node], z);
+    for (;;) {
+        uint8_t fl = ac->flags[node];
+        if (fl & (TAIL1 | TAIL2)) {
+            for (unsigned r = 1; r <= 2; r++) {
+                if (!(fl & (r == 1 ? TAIL1 : TAIL2)) || d + r > z)
+                    continue;
+                uint32_t v =
+                    h_get(ac, edge_key(node, r, bytes_at(t + z - d - r, r)));
+                if (v != NONE)
+                    tally_one(ac, ta, ac->out[v], z);
+            }
+        }
+        if (!(fl & KIDS) || d + 3 > z)
+            return;
+        node = h_get(ac, edge_key(node, 3, bytes_at(t + z - d - 3, 3)));
+        if (node == NONE)
+            return;
+        d += 3;
+        if (ac->out[node] != NONE)
+            tally_one(ac, ta, ac->out[node], z);
+    }
+}
+
+static void walk(const tifa_ac *ac, const unsigned char *t, size_t z,
+                 tifa_ac_tally *ta)
+{
+    walk_from(ac, t, z, ta, 0, 0);
+}
+
+/* Stage 2 after the filter passed at z ≥ 8 for filter entry f: the root's
+ * tails (1- and 2-byte strings) are looked at only when there are any; the
+ * root's child for the last 3 bytes comes from the entry when no other key
+ * hashes there (most of the time), else from the table. */
+static void walk_entry(const tifa_ac *ac, const unsigned char *t, size_t z,
+                       tifa_ac_tally *ta, size_t f, uint32_t k3)
+{
+    if (ac->flags[0] & (TAIL1 | TAIL2)) {
+        walk(ac, t, z, ta);
+        return;
+    }
+    struct rootent re = ac->rootent[f];
+    uint32_t node;
+    if (re.key == (k3 | ROOT_ONE))
+        node = re.node;
+    else if (re.key == ROOT_MANY)
+        node = h_get(ac, edge_key(0, 3, k3));
+    else
+        return; /* no string ends with these 3 bytes */
+    if (node != NONE)
+        walk_from(ac, t, z, ta, node, 3);
+}
+
+/* What stage 1 reads, copied into locals so that the compiler keeps them
+ * in registers across the rare calls of the walk. */
+typedef struct filter {
+    const uint64_t *filt;
+    const uint64_t *shortb;
+    unsigned fshift;
+} filter;
+
+/* Stage 1 and, when it passes, stage 2 at z ≥ 8.  w holds bytes z-8 ..
+ * z-1 (little-endian: byte z-1 is the top byte). */
+static inline void place(const tifa_ac *ac, const filter *fv,
+                         const unsigned char *t, size_t z, tifa_ac_tally *ta,
+                         bool with_short)
+{
+    uint64_t w;
+    memcpy(&w, t + z - 8, 8);
+    uint32_t k3 = (uint32_t)(w >> 40);
+    size_t f = h_index(k3, fv->fshift);
+    const uint64_t *e = fv->filt + 2 * f;
+    uint64_t hit = (e[0] >> ((w >> 32) & 63)) & (e[1] >> ((w >> 8) & 63));
+    if (with_short) {
+        unsigned b = (unsigned)(w >> 56);
+        hit |= fv->shortb[b >> 6] >> (b & 63);
+    }
+    if (hit & 1)
+        walk_entry(ac, t, z, ta, f, k3);
+}
+
+/*
+ * Why lead bytes are enough.  A string ends where a character ends.  In
+ * valid UTF-8 the byte after a character is never a continuation byte
+ * (10xxxxxx), so only the places right before a lead byte (or the end of
+ * the text) need the filter.  In invalid text a valid character may be
+ * followed by a stray continuation byte; the scan finds out cheaply: with
+ * claimed(z) = "a byte ≥ C0 at z-1, ≥ E0 at z-2 or ≥ F0 at z-3", a place
+ * mismatches when it is a continuation byte and not claimed, or claimed and
+ * not one.  If a valid character t[j-k .. j) is followed by a continuation
+ * byte at j, then j mismatches, or the byte claiming j sits before j-k and
+ * also claims the lead byte at j-k, which then mismatches; either way within
+ * two bytes before j.  So a block of 64 places with no mismatch in it or in
+ * the two places before it is scanned at its lead bytes only, and any other
+ * block at every byte.
+ */
+static void scan(const tifa_ac *ac, const unsigned char *t, size_t len,
+                 tifa_ac_tally *ta, bool with_short)
+{
+    const filter fv = {ac->filt, ac->shortb, ac->fshift};
+    size_t z = 1, y = 8;
+#if defined(__SSE2__)
+    if (len >= 8 + 64) {
+        for (; z < 8; z++)
+            walk(ac, t, z, ta);
+        const __m128i m64 = _mm_set1_epi8(-64), zero = _mm_setzero_si128(),
+                      cBF = _mm_set1_epi8((char)0xBF),
+                      cDF = _mm_set1_epi8((char)0xDF),
+                      cEF = _mm_set1_epi8((char)0xEF);
+        bool carry = true; /* the two places before y are not checked */
+        for (; y + 64 <= len; y += 64) {
+            uint64_t leads = 0, mis = 0;
+            for (unsigned q = 0; q < 4; q++) {
+                const unsigned char *u = t + y + 16 * q;
+                __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)u),
+                        v1 = _mm_loadu_si128(
+                            (const __m128i *)(const void *)(u - 1)),
+                        v2 = _mm_loadu_si128(
+                            (const __m128i *)(const void *)(u - 2)),
+                        v3 = _mm_loadu_si128(
+                            (const __m128i *)(const void *)(u - 3));
+                /* continuation: signed byte < -64, i.e. 80..BF */
+                __m128i cont = _mm_cmpgt_epi8(m64, v0);
+                __m128i unclaimed = _mm_and_si128(
+                    _mm_and_si128(
+                        _mm_cmpeq_epi8(_mm_subs_epu8(v1, cBF), zero),
+                        _mm_cmpeq_epi8(_mm_subs_epu8(v2, cDF), zero)),
+                    _mm_cmpeq_epi8(_mm_subs_epu8(v3, cEF), zero));
+                uint64_t c = (unsigned)_mm_movemask_epi8(cont);
+                leads |= (~c & 0xFFFF) << (16 * q);
+                mis |= (uint64_t)(unsigned)_mm_movemask_epi8(
+                           _mm_cmpeq_epi8(cont, unclaimed))
+                       << (16 * q);
+            }
+            if (mis || carry) {
+                for (unsigned i = 0; i < 64; i++)
+                    place(ac, &fv, t, y + i, ta, with_short);
+            } else {
+                while (leads) {
+                    size_t zz = y + (size_t)__builtin_ctzll(leads);
+                    leads &= leads - 1;
+                    place(ac, &fv, t, zz, ta, with_short);
+                }
+            }
+            carry = (mis >> 62) != 0;
+        }
+        z = y;
+    }
+#endif
+    for (; z <= len; z++) {
+        if (z >= 8)
+            place(ac, &fv, t, z, ta, with_short);
+        else
+            walk(ac, t, z, ta);
+    }
+}
+
 void tifa_ac_count(const tifa_ac *ac, const char *text, size_t len,
                    tifa_ac_tally *t)
 {
-    if (!ac || ac->nstates < 2 || !text)
+    if (!ac || ac->nnodes < 2 || !text)
         return;
-    const unsigned char *p = (const unsigned char *)text, *e = p + len;
-    uint32_t s = 0;
-    while (p < e) {
-        size_t k;
-        uint32_t c = class_of(ac, utf8_next(p, e, &k));
-        p += k;
-        uint32_t tr = c ? ac_step(ac, s, c) : 0;
-        s = tr & SMASK;
-        if (!(tr & FLAG))
-            continue;
-        size_t end = (size_t)(p - (const unsigned char *)text);
-        if (ac->out[s] != NONE)
-            tally_one(ac, t, ac->out[s], end);
-        for (uint32_t d = ac->dict[s]; d; d = ac->dict[d])
-            tally_one(ac, t, ac->out[d], end);
+    const unsigned char *u = (const unsigned char *)text;
+    if (ac->no_filter) {
+        for (size_t z = 1; z <= len; z++)
+            walk(ac, u, z, t);
+    } else if (ac->has_short) {
+        scan(ac, u, len, t, true);
+    } else {
+        scan(ac, u, len, t, false);
     }
 }

@@ -409,6 +409,8 @@ typedef struct pass1 {
     doc_rec *d;
     idvec ids;
     tifa_status st;
+    const char *text; /* the document's text, for on_rhetoric */
+    size_t rcap;      /* entries allocated in d->r */
 } pass1;
 
 static void on_quote(const char *span, size_t bytes, size_t offset,
@@ -435,24 +437,49 @@ static void on_text_match(size_t family, const char *match, size_t bytes,
     c->d->fam[family]++;
 }
 
+/* rhetoric.csv shows at most this many characters of an instance's text,
+ * then "…" (see capped_copy) */
+enum { RHETORIC_TEXT_MAX = 200 };
+
+/* The text of a rhetoric instance as rhetoric.csv shows it: its first
+ * RHETORIC_TEXT_MAX characters, then "…" when there is more, ending at the
+ * first NUL as a C string would.  Only that much is kept: the stretch of
+ * an enumeration of section headings is most of a document.  Caller frees. */
+static char *capped_copy(const char *s, size_t n)
+{
+    size_t i = 0, chars = 0;
+    while (i < n && s[i] && chars < RHETORIC_TEXT_MAX) {
+        i++;
+        while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+        chars++;
+    }
+    if (i == n || !s[i])
+        return tifa_strndup(s, i);
+    char *c = malloc(i + 4);
+    if (c) {
+        memcpy(c, s, i);
+        memcpy(c + i, "\xE2\x80\xA6", 4); /* …, and the NUL */
+    }
+    return c;
+}
+
 static void on_rhetoric(tifa_device device, const char *items,
-                        const char *text, size_t offset, void *user)
+                        size_t stretch_len, size_t offset, void *user)
 {
     pass1 *c = user;
     if (c->st != TIFA_OK)
         return;
     doc_rec *d = c->d;
-    rhet *r = realloc(d->r, (d->nr + 1) * sizeof *r);
-    if (!r) {
+    if (grow((void **)&d->r, &c->rcap, d->nr + 1, sizeof *d->r) != TIFA_OK) {
         c->st = TIFA_ENOMEM;
         return;
     }
-    d->r = r;
     rhet *x = &d->r[d->nr];
     x->device = device;
     x->offset = offset;
     x->items = tifa_strdup(items);
-    x->text = tifa_strdup(text);
+    x->text = capped_copy(c->text + offset, stretch_len);
     d->nr++;
     if (!x->items || !x->text)
         c->st = TIFA_ENOMEM;
@@ -503,7 +530,7 @@ tifa_status tifa_stats_add_doc(tifa_stats *s, const tifa_doc *doc)
         return TIFA_ENOMEM;
     const char *text = doc->text ? doc->text : "";
     size_t len = doc->text ? doc->text_len : 0;
-    pass1 c = {s, d, {0}, TIFA_OK};
+    pass1 c = {s, d, {0}, TIFA_OK, text, 0};
     tifa_quotes_scan(text, len, &s->opt.quotes, on_quote, &c);
     if (c.st == TIFA_OK) {
         tifa_status st = tifa_patterns_scan_text(s->patterns, text, len,
@@ -512,7 +539,7 @@ tifa_status tifa_stats_add_doc(tifa_stats *s, const tifa_doc *doc)
             c.st = st;
     }
     if (c.st == TIFA_OK)
-        tifa_rhetoric_scan(text, len, on_rhetoric, &c);
+        tifa_rhetoric_scan_spans(text, len, on_rhetoric, &c);
     if (c.st == TIFA_OK && c.ids.n) {
         qsort(c.ids.v, c.ids.n, sizeof *c.ids.v, cmp_u32);
         d->q = malloc(c.ids.n * sizeof *d->q);
@@ -1417,30 +1444,6 @@ static tifa_status write_zipf(writer *w)
 /* The text column of rhetoric.csv: at most this many characters (code
  * points) of the matched stretch, then "…" — an enumeration of section
  * headings (一、…二、…) stretches over most of a document. */
-enum { RHETORIC_TEXT_MAX = 200 };
-
-static void csv_capped(tifa_csv *csv, const char *s, size_t max_chars)
-{
-    size_t i = 0, chars = 0;
-    while (s[i] && chars < max_chars) {
-        i++;
-        while (((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        chars++;
-    }
-    if (!s[i]) {
-        tifa_csv_str(csv, s);
-        return;
-    }
-    tifa_buf b = {0};
-    if (tifa_buf_append(&b, s, i) == TIFA_OK &&
-        tifa_buf_puts(&b, "\xE2\x80\xA6") == TIFA_OK)
-        tifa_csv_strn(csv, b.data, b.len);
-    else
-        tifa_csv_strn(csv, s, i);
-    tifa_buf_free(&b);
-}
-
 static tifa_status write_rhetoric(writer *w)
 {
     tifa_stats *s = w->s;
@@ -1460,7 +1463,7 @@ static tifa_status write_rhetoric(writer *w)
             tifa_csv_str(rc, d->doc_id);
             tifa_csv_str(rc, tifa_device_name(d->r[k].device));
             tifa_csv_str(rc, d->r[k].items);
-            csv_capped(rc, d->r[k].text, RHETORIC_TEXT_MAX);
+            tifa_csv_str(rc, d->r[k].text); /* capped by capped_copy */
             tifa_csv_int(rc, (long long)d->r[k].offset);
             tifa_csv_row_end(rc);
         }

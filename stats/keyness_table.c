@@ -92,6 +92,47 @@ tifa_status tifa_keyness_table_add(tifa_keyness_table *t, const char *target,
     return TIFA_OK;
 }
 
+/* Moves every row of `from` to `into` (names re-interned, features moved,
+ * `from` left empty; both stay owned by their callers).  keyness.csv is
+ * sorted on write, so which table a row was added to first does not show:
+ * the pipeline lets the n-gram stage fill a table of its own on another
+ * thread and absorbs it afterwards. */
+tifa_status tifa_keyness_table_absorb(tifa_keyness_table *into,
+                                      tifa_keyness_table *from)
+{
+    if (!into || !from)
+        return TIFA_EUSAGE;
+    if (into->n + from->n > into->cap) {
+        size_t cap = into->n + from->n;
+        krow *r = realloc(into->rows, cap * sizeof *r);
+        if (!r)
+            return TIFA_ENOMEM;
+        into->rows = r;
+        into->cap = cap;
+    }
+    for (size_t i = 0; i < from->n; i++) {
+        krow r = from->rows[i];
+        size_t len;
+        const char *name;
+        name = tifa_strmap_key(from->names, r.target, &len);
+        r.target = tifa_strmap_intern(into->names, name, len, NULL);
+        name = tifa_strmap_key(from->names, r.reference, &len);
+        r.reference = tifa_strmap_intern(into->names, name, len, NULL);
+        name = tifa_strmap_key(from->names, r.kind, &len);
+        r.kind = tifa_strmap_intern(into->names, name, len, NULL);
+        if (r.target == UINT32_MAX || r.reference == UINT32_MAX ||
+            r.kind == UINT32_MAX) {
+            /* rows not moved yet stay in from (freed with it) */
+            memmove(from->rows, from->rows + i, (from->n - i) * sizeof *from->rows);
+            from->n -= i;
+            return TIFA_ENOMEM;
+        }
+        into->rows[into->n++] = r;
+    }
+    from->n = 0;
+    return TIFA_OK;
+}
+
 /* qsort has no context pointer: sort an array of row pointers paired with
  * the resolved block names. */
 typedef struct kref {

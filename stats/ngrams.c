@@ -36,6 +36,7 @@
 #include "stats.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -51,6 +52,7 @@
 #define NG_CHUNK 65536 /* units per batch */
 #define NG_HAN_LIMIT 0x40000u /* Han lives below U+40000 */
 #define NG_MIN_CAP 256
+#define NG_MERGE_CHUNK 1024 /* entries translated at a time in a merge */
 
 /* ------------------------------------------------------------ the table -- */
 
@@ -274,6 +276,7 @@ struct tifa_ngrams {
     char *stoplist_path;
     tifa_strmap *stop;     /* stop-listed n-grams (written form) or NULL */
     uint64_t han[NG_HAN_LIMIT / 64];
+    bool core_han;         /* U+4E00..U+9FFF all Han (core_block_han) */
     tifa_strmap *words;    /* word id - 1 -> word */
     tifa_segmenter *seg;   /* made on the first word-unit document */
     ng_corpus *corpora;
@@ -321,9 +324,23 @@ static void build_han(uint64_t *han)
     }
 }
 
-static inline bool is_han(const uint64_t *han, uint32_t c)
+/* Whether every code point of CJK Unified Ideographs (U+4E00..U+9FFF,
+ * 64-aligned) is Han in this ICU; then the bitmap is skipped for them, most
+ * characters of Chinese text (the bitmap lookup was a quarter of decoding,
+ * docs/ngrams.md). */
+static bool core_block_han(const uint64_t *han)
 {
-    return c < NG_HAN_LIMIT && ((han[c >> 6] >> (c & 63)) & 1);
+    for (uint32_t w = 0x4E00 / 64; w < 0xA000 / 64; w++)
+        if (han[w] != UINT64_MAX)
+            return false;
+    return true;
+}
+
+static inline bool is_han(const tifa_ngrams *ng, uint32_t c)
+{
+    if (c - 0x4E00u < 0xA000u - 0x4E00u && ng->core_han)
+        return true;
+    return c < NG_HAN_LIMIT && ((ng->han[c >> 6] >> (c & 63)) & 1);
 }
 
 static tifa_status load_stoplist(tifa_ngrams *ng, const char *path)
@@ -421,6 +438,7 @@ tifa_ngrams *tifa_ngrams_new(const tifa_ngram_options *options,
         }
     }
     build_han(ng->han);
+    ng->core_han = core_block_han(ng->han);
     *status = TIFA_OK;
     return ng;
 }
@@ -539,11 +557,16 @@ static inline ng_slot *count_one(ng_table *t, uint64_t key, uint32_t stamp)
     return s;
 }
 
+/* Prefetches the line of key's home slot and the line after it: a hit
+ * takes 1.5-2.3 probes on average at our load factors (counted on the
+ * government reports: 1.47 for bigrams, 2.33 for 4-grams), so the probe
+ * often runs into the next line; prefetching it too made counting about
+ * 13 % faster (docs/ngrams.md). */
 static inline void prefetch_slot(const ng_table *t, uint64_t key)
 {
     const char *p = (const char *)&t->slots[slot_of(key, t->cap)];
     __builtin_prefetch(p, 1, 1);
-    __builtin_prefetch(p + sizeof(ng_slot) - 1, 1, 1); /* may straddle lines */
+    __builtin_prefetch(p + 64, 1, 1);
 }
 
 /* Upserts the m valid windows (keys[j] starting at pos[j], ascending) into
@@ -748,7 +771,7 @@ static tifa_status add_chars(tifa_ngrams *ng, size_t corpus, const char *text,
             while (p < end && (*p & 0xC0) == 0x80)
                 p++;
         }
-        if (cp && is_han(ng->han, cp))
+        if (cp && is_han(ng, cp))
             u[n++] = cp;
         else if (n && u[n - 1])
             u[n++] = 0;
@@ -947,19 +970,37 @@ static tifa_status merge_corpus(ng_corpus *dst, const ng_corpus *src,
                 break;
             }
         }
-        for (size_t i = 0; s->size && i < s->cap; i++) {
-            const ng_slot *e = &s->slots[i];
-            if (!e->key)
-                continue;
-            ng_slot *o = table_upsert(d, translate_key(unit, n, e->key, maps, wmap));
-            if (!o) {
-                st = TIFA_ENOMEM;
-                break;
+        /* Entries are translated a chunk at a time and then added with the
+         * destination slot NG_PREFETCH entries ahead prefetched, as in
+         * count_pass: the destination is as large as the source and every
+         * insert is a random access (merging two workers of the 100 MB
+         * government corpus: 0.16 s before, docs/ngrams.md). */
+        const ng_slot *chunk[NG_MERGE_CHUNK];
+        uint64_t keys[NG_MERGE_CHUNK];
+        size_t i = 0;
+        while (st == TIFA_OK && s->size && i < s->cap) {
+            size_t m = 0;
+            for (; i < s->cap && m < NG_MERGE_CHUNK; i++) {
+                const ng_slot *e = &s->slots[i];
+                if (!e->key)
+                    continue;
+                chunk[m] = e;
+                keys[m++] = translate_key(unit, n, e->key, maps, wmap);
             }
-            if ((st = slot_add(d, o, slot_count(s, e), e->docs)) != TIFA_OK)
-                break;
-            if (maps[n])
-                maps[n][e->id] = o->id;
+            for (size_t j = 0; j < m; j++) {
+                if (j + NG_PREFETCH < m)
+                    prefetch_slot(d, keys[j + NG_PREFETCH]);
+                const ng_slot *e = chunk[j];
+                ng_slot *o = table_upsert(d, keys[j]);
+                if (!o) {
+                    st = TIFA_ENOMEM;
+                    break;
+                }
+                if ((st = slot_add(d, o, slot_count(s, e), e->docs)) != TIFA_OK)
+                    break;
+                if (maps[n])
+                    maps[n][e->id] = o->id;
+            }
         }
     }
     for (int n = 0; n < NG_TABLES; n++)
@@ -1094,30 +1135,35 @@ static bool key_units(const ng_index *x, const ng_corpus *c, int unit, int n,
     return key_units(x, c, unit, n - 1, x->idx[unit][n - 1][hi]->key, out);
 }
 
+/* UTF-8 of code point cp at p (at least 4 bytes); returns the bytes. */
+static inline size_t utf8_to(char *p, uint32_t cp)
+{
+    if (cp < 0x80) {
+        p[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        p[0] = (char)(0xC0 | cp >> 6);
+        p[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        p[0] = (char)(0xE0 | cp >> 12);
+        p[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        p[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    p[0] = (char)(0xF0 | cp >> 18);
+    p[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+    p[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+    p[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
 static tifa_status put_utf8(tifa_buf *b, uint32_t cp)
 {
     char s[4];
-    size_t k;
-    if (cp < 0x80) {
-        s[0] = (char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        s[0] = (char)(0xC0 | cp >> 6);
-        s[1] = (char)(0x80 | (cp & 0x3F));
-        k = 2;
-    } else if (cp < 0x10000) {
-        s[0] = (char)(0xE0 | cp >> 12);
-        s[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        s[2] = (char)(0x80 | (cp & 0x3F));
-        k = 3;
-    } else {
-        s[0] = (char)(0xF0 | cp >> 18);
-        s[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        s[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-        s[3] = (char)(0x80 | (cp & 0x3F));
-        k = 4;
-    }
-    return tifa_buf_append(b, s, k);
+    return tifa_buf_append(b, s, utf8_to(s, cp));
 }
 
 /* Appends the written form of n units: characters as they are, words
@@ -1554,29 +1600,52 @@ static int row_cmp(const void *pa, const void *pb)
     return bytes_cmp(a->text + 8, a->len - 8, b->text + 8, b->len - 8);
 }
 
-/* Decimal digits of v at buf (at least 21 bytes); returns the length.
- * printf is a measurable share of writing 10^6 rows. */
+/* Decimal digits of v at buf (at least 20 bytes); returns the length.
+ * printf is a measurable share of writing 10^6 rows; two digits per
+ * division here. */
 static size_t put_dec(char *buf, uint64_t v)
 {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
     char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
+    char *e = tmp + sizeof tmp, *q = e;
+    while (v >= 100) {
+        size_t r = (size_t)(v % 100);
+        v /= 100;
+        q -= 2;
+        memcpy(q, &pairs[2 * r], 2);
+    }
+    if (v >= 10) {
+        q -= 2;
+        memcpy(q, &pairs[2 * v], 2);
+    } else {
+        *--q = (char)('0' + v);
+    }
+    size_t n = (size_t)(e - q);
+    memcpy(buf, q, n);
     return n;
 }
 
 /* per_10k with 4 decimals, rounded half up from the exact fraction
  * count * 10^4 / chars (no binary floating point in between); returns the
- * length written to buf (at least 32 bytes). */
+ * length written to buf (at least 32 bytes).  In 64 bits when the
+ * numerator fits (every real corpus), else in 128: the same quotient,
+ * without the slow 128-bit division. */
 static size_t format_per_10k(char *buf, uint64_t count, uint64_t chars)
 {
-    unsigned __int128 q = ((unsigned __int128)count * 100000000u * 2 + chars) /
-                          (2 * (unsigned __int128)chars);
-    uint64_t whole = (uint64_t)(q / 10000), frac = (uint64_t)(q % 10000);
+    uint64_t whole, frac;
+    if (chars <= UINT64_MAX / 4 && count <= (UINT64_MAX / 2 - chars) / 100000000u) {
+        uint64_t q = (count * 200000000u + chars) / (2 * chars);
+        whole = q / 10000;
+        frac = q % 10000;
+    } else {
+        unsigned __int128 q = ((unsigned __int128)count * 100000000u * 2 + chars) /
+                              (2 * (unsigned __int128)chars);
+        whole = (uint64_t)(q / 10000);
+        frac = (uint64_t)(q % 10000);
+    }
     size_t n = put_dec(buf, whole);
     buf[n++] = '.';
     for (int k = 3; k >= 0; k--) {
@@ -1614,8 +1683,10 @@ typedef struct row_key {
 
 #define NG_COUNT_BITS 40
 
-static inline bool row_key_less(const row_key *x, const row_key *y)
+static inline bool row_key_less(const row_key *x, const row_key *y,
+                                const void *unused)
 {
+    (void)unused;
     if (x->a != y->a)
         return x->a < y->a;
     if (x->b != y->b)
@@ -1625,50 +1696,57 @@ static inline bool row_key_less(const row_key *x, const row_key *y)
 
 /* Quicksort (median of three, insertion sort below 16, recursion on the
  * smaller side so the depth stays O(log n)) with the comparison inlined:
- * about twice as fast as qsort with a callback on 10^6 keys. */
-static void row_keys_sort(row_key *v, size_t n)
-{
-    while (n > 16) {
-        size_t mid = n / 2;
-        if (row_key_less(&v[mid], &v[0])) { row_key t = v[mid]; v[mid] = v[0]; v[0] = t; }
-        if (row_key_less(&v[n - 1], &v[0])) { row_key t = v[n - 1]; v[n - 1] = v[0]; v[0] = t; }
-        if (row_key_less(&v[n - 1], &v[mid])) { row_key t = v[n - 1]; v[n - 1] = v[mid]; v[mid] = t; }
-        row_key pivot = v[mid];
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (row_key_less(&v[i], &pivot))
-                i++;
-            while (row_key_less(&pivot, &v[j]))
-                j--;
-            if (i >= j)
-                break;
-            row_key t = v[i];
-            v[i] = v[j];
-            v[j] = t;
-            i++;
-            j--;
-        }
-        /* v[0..j] <= pivot <= v[j+1..n) */
-        size_t left = j + 1, right = n - left;
-        if (left < right) {
-            row_keys_sort(v, left);
-            v += left;
-            n = right;
-        } else {
-            row_keys_sort(v + left, right);
-            n = left;
-        }
+ * about twice as fast as qsort with a callback on 10^6 keys.  Defined once
+ * as a template for the two key types of the writer: NAME sorts T v[0..n)
+ * by LESS(x, y, ctx), a static inline function of (const T *, const T *,
+ * CTX). */
+#define NG_DEFINE_QUICKSORT(NAME, T, CTX, LESS)                               \
+    static void NAME(T *v, size_t n, CTX ctx)                                 \
+    {                                                                         \
+        while (n > 16) {                                                      \
+            size_t mid = n / 2;                                               \
+            T t;                                                              \
+            if (LESS(&v[mid], &v[0], ctx)) { t = v[mid]; v[mid] = v[0]; v[0] = t; } \
+            if (LESS(&v[n - 1], &v[0], ctx)) { t = v[n - 1]; v[n - 1] = v[0]; v[0] = t; } \
+            if (LESS(&v[n - 1], &v[mid], ctx)) { t = v[n - 1]; v[n - 1] = v[mid]; v[mid] = t; } \
+            T pivot = v[mid];                                                 \
+            size_t i = 0, j = n - 1;                                          \
+            for (;;) {                                                        \
+                while (LESS(&v[i], &pivot, ctx))                              \
+                    i++;                                                      \
+                while (LESS(&pivot, &v[j], ctx))                              \
+                    j--;                                                      \
+                if (i >= j)                                                   \
+                    break;                                                    \
+                t = v[i];                                                     \
+                v[i] = v[j];                                                  \
+                v[j] = t;                                                     \
+                i++;                                                          \
+                j--;                                                          \
+            }                                                                 \
+            /* v[0..j] <= pivot <= v[j+1..n) */                              \
+            size_t left = j + 1, right = n - left;                            \
+            if (left < right) {                                               \
+                NAME(v, left, ctx);                                           \
+                v += left;                                                    \
+                n = right;                                                    \
+            } else {                                                          \
+                NAME(v + left, right, ctx);                                   \
+                n = left;                                                     \
+            }                                                                 \
+        }                                                                     \
+        for (size_t i = 1; i < n; i++) {                                      \
+            T x = v[i];                                                       \
+            size_t j = i;                                                     \
+            while (j > 0 && LESS(&x, &v[j - 1], ctx)) {                       \
+                v[j] = v[j - 1];                                              \
+                j--;                                                          \
+            }                                                                 \
+            v[j] = x;                                                         \
+        }                                                                     \
     }
-    for (size_t i = 1; i < n; i++) {
-        row_key x = v[i];
-        size_t j = i;
-        while (j > 0 && row_key_less(&x, &v[j - 1])) {
-            v[j] = v[j - 1];
-            j--;
-        }
-        v[j] = x;
-    }
-}
+
+NG_DEFINE_QUICKSORT(row_keys_sort, row_key, const void *, row_key_less)
 
 /* Sets each row's text pointer, group and prefix (after collection, when
  * the arena no longer moves) and sorts the rows. */
@@ -1701,7 +1779,7 @@ static tifa_status rows_sort(ng_rows *rows)
         keys[i].b = r->prefix;
         keys[i].row = r;
     }
-    row_keys_sort(keys, rows->n);
+    row_keys_sort(keys, rows->n, NULL);
     /* the order as row pointers, compacted in place (8 <= 24 bytes each) */
     const ng_row **order = (const ng_row **)(void *)keys;
     for (size_t i = 0; i < rows->n; i++) {
@@ -1806,72 +1884,60 @@ static size_t *corpus_order(const tifa_ngrams *ng)
     return order;
 }
 
-/* Rows of the in-memory tables, with `other` found by lookups in the other
- * corpora (only for rows that pass the filters). */
-static tifa_status collect_memory(const tifa_ngrams *ng, const size_t *order,
-                                  bool want_other, ng_rows *rows)
+/* ------------------------------------------------- formatting the rows -- */
+
+/* Bytes after the n-gram field of a row at most: ',' count (20) ',' docs
+ * (10) ',' per_10k (24 + 1 + 4) CRLF. */
+#define NG_ROW_TAIL 64
+
+/* Bytes format_row may write for a prefix of plen bytes and a text of len. */
+static inline size_t row_bound(size_t plen, size_t len)
 {
-    tifa_status st = TIFA_OK;
-    tifa_buf text = { 0 };
-    ng_index *xs = calloc(ng->n_corpora + 1, sizeof *xs);
-    if (!xs)
-        return TIFA_ENOMEM;
-    for (size_t k = 0; k < ng->n_corpora && st == TIFA_OK; k++)
-        st = index_build(&xs[k], &ng->corpora[k], ng->opt.char_max, ng->opt.word_max);
-    for (size_t oi = 0; oi < ng->n_corpora && st == TIFA_OK; oi++) {
-        size_t k = order[oi];
-        const ng_corpus *c = &ng->corpora[k];
-        for (int u = 0; u < 2 && st == TIFA_OK; u++) {
-            for (int n = minn_of(ng, u); n >= 1 && n <= maxn_of(ng, u) && st == TIFA_OK; n++) {
-                const ng_table *t = &c->t[u][n];
-                for (size_t i = 0; t->size && i < t->cap && st == TIFA_OK; i++) {
-                    const ng_slot *s = &t->slots[i];
-                    if (!s->key)
-                        continue;
-                    uint64_t count = slot_count(t, s);
-                    uint32_t docs = s->docs;
-                    if (count < (uint64_t)ng->opt.min_count || docs < (uint64_t)ng->opt.min_docs)
-                        continue;
-                    uint32_t v[NG_TABLES];
-                    if (!key_units(&xs[k], c, u, n, s->key, v)) {
-                        st = TIFA_EINTERNAL;
-                        break;
-                    }
-                    tifa_buf_clear(&text);
-                    if ((st = units_text(ng, u, v, n, &text)) != TIFA_OK)
-                        break;
-                    const char *tx = text.data ? text.data : "";
-                    if (!row_passes(ng, u, n, count, docs, tx, text.len))
-                        continue;
-                    ng_row row = { 0 };
-                    row.count = count;
-                    row.docs = docs;
-                    row.corpus = (uint32_t)oi;
-                    row.unit = (uint8_t)u;
-                    row.n = (uint8_t)n;
-                    for (size_t j = 0; want_other && j < ng->n_corpora; j++) {
-                        if (j == k)
-                            continue;
-                        const ng_slot *o = find_units(&ng->corpora[j], u, n, v);
-                        if (o)
-                            row.other += slot_count(&ng->corpora[j].t[u][n], o);
-                    }
-                    st = rows_add(rows, &row, tx, text.len);
-                }
-            }
-        }
-    }
-    for (size_t k = 0; k < ng->n_corpora; k++)
-        index_free(&xs[k]);
-    free(xs);
-    tifa_buf_free(&text);
-    return st;
+    return plen + 2 * len + 2 + NG_ROW_TAIL;
+}
+
+/* The fields a group's rows share, "corpus,unit,n," as CSV, at dst (room
+ * for 2 * strlen(name) + 2 + 16 bytes); returns the length. */
+static size_t group_prefix(char *dst, const char *name, int unit, int n)
+{
+    size_t k = tifa_csv_field_to(dst, name, strlen(name));
+    memcpy(dst + k, unit == TIFA_UNIT_CHAR ? ",char," : ",word,", 6);
+    k += 6;
+    k += put_dec(dst + k, (uint64_t)n);
+    dst[k++] = ',';
+    return k;
+}
+
+/* Formats one row of ngrams.csv at dst (room for row_bound(plen, len)):
+ * the group's prefix, the n-gram, count, docs, per_10k (empty when the
+ * corpus has no Han characters: an undefined rate), CRLF, quoted as
+ * tifa_csv quotes.  Returns the bytes written.  No allocation, so blocks of
+ * rows are formatted on any thread. */
+static size_t format_row(char *dst, const char *prefix, size_t plen,
+                         const char *text, size_t len, uint64_t count,
+                         uint32_t docs, uint64_t chars)
+{
+    char *p = dst;
+    memcpy(p, prefix, plen);
+    p += plen;
+    p += tifa_csv_field_to(p, text, len);
+    *p++ = ',';
+    p += put_dec(p, count);
+    *p++ = ',';
+    p += put_dec(p, docs);
+    *p++ = ',';
+    if (chars)
+        p += format_per_10k(p, count, chars);
+    *p++ = '\r';
+    *p++ = '\n';
+    return (size_t)(p - dst);
 }
 
 static tifa_status collect_runs(tifa_ngrams *ng, const size_t *order,
                                 ng_rows *rows);
 
-/* The state of writing ngrams.csv: top_k per group and keyness rows. */
+/* The state of writing ngrams.csv from row runs (memory budget): top_k per
+ * group and keyness rows. */
 typedef struct row_writer {
     tifa_ngrams *ng;
     const size_t *order;
@@ -1880,6 +1946,7 @@ typedef struct row_writer {
     uint64_t all_chars;
     uint64_t last_group;
     size_t in_group;
+    tifa_buf line; /* the row being formatted */
 } row_writer;
 
 /* Writes one row (rows arrive sorted), unless top_k of its group is full. */
@@ -1894,19 +1961,15 @@ static tifa_status write_row(row_writer *w, const ng_row *r)
         return TIFA_OK;
     w->in_group++;
     const ng_corpus *c = &ng->corpora[w->order[r->corpus]];
-    tifa_csv *out = w->out;
-    tifa_csv_str(out, c->name);
-    tifa_csv_str(out, r->unit == TIFA_UNIT_CHAR ? "char" : "word");
-    char num[48];
-    tifa_csv_strn(out, num, put_dec(num, r->n));
-    tifa_csv_strn(out, r->text, r->len);
-    tifa_csv_strn(out, num, put_dec(num, r->count));
-    tifa_csv_strn(out, num, put_dec(num, r->docs));
-    if (c->chars)
-        tifa_csv_strn(out, num, format_per_10k(num, r->count, c->chars));
-    else
-        tifa_csv_str(out, ""); /* no Han characters: undefined rate */
-    tifa_csv_row_end(out);
+    const char *name = c->name ? c->name : "";
+    size_t plen = 2 * strlen(name) + 2 + 16;
+    tifa_buf_clear(&w->line);
+    if (tifa_buf_reserve(&w->line, plen + row_bound(plen, r->len)) != TIFA_OK)
+        return TIFA_ENOMEM;
+    char *prefix = w->line.data, *row = prefix + plen;
+    plen = group_prefix(prefix, name, r->unit, r->n);
+    tifa_csv_rows(w->out, row,
+                  format_row(row, prefix, plen, r->text, r->len, r->count, r->docs, c->chars));
     if (!w->keyness)
         return TIFA_OK;
     char *feature = tifa_strndup(r->text, r->len);
@@ -1958,9 +2021,668 @@ static tifa_status write_runs(row_writer *w, FILE **runs, size_t k)
 static const char *const NG_HEADER[] = { "corpus", "unit", "n", "ngram", "count",
                                          "docs", "per_10k", NULL };
 
+/* ------------------------------------ writing from memory, in parallel -- */
+
+/* Without a spill, ngrams.csv is written group by group ((corpus, unit, n)
+ * is the rows' first sort key), and the groups are independent: each is
+ * collected from its table, decoded to text and sorted on its own (on
+ * `threads` threads, largest table first), then the written rows are
+ * formatted in chunks of NG_WRITE_CHUNK rows (in parallel, into memory),
+ * and each chunk is written (with its keyness rows) as soon as it and every
+ * chunk before it are done, so the file and the keyness table get the rows
+ * in the order of the serial write.  With one thread the same functions
+ * run in the same order on the calling thread.  docs/ngrams.md, "Writing". */
+
+#define NG_WRITE_CHUNK 16384
+#define NG_WRITE_THREADS_MAX 64
+
+/* The sort key of a row of one group, in one of two forms:
+ *   - text: a = ~count (count descending), b = the first 8 bytes of the
+ *     text big-endian, zero-padded; ties go to the rest of the text;
+ *   - packed, for character n-grams with n <= 4 (the common case): a =
+ *     (NG_PACK_CMAX - count) << 21 | first code point, b = the other code
+ *     points, 21 bits each (code-point order is the byte order of UTF-8,
+ *     and every n-gram of a group has n units), so (a, b) decides alone:
+ *     no text is kept, compared or scanned for quotes; it is encoded from
+ *     the key when the row is formatted.
+ * Then the row index (unique, so the order never depends on the sort).
+ * 24 bytes are all the sort moves; the rest of the row (wrow) stays where
+ * it was collected.  A packed key also carries the row's docs, so writing
+ * the rows in sorted order needs no random access to wrow (which was most
+ * of the formatting time) unless keyness wants `other`. */
+typedef struct wkey {
+    uint64_t a, b;
+    uint32_t row;
+    uint32_t len; /* bytes of text; docs when packed */
+} wkey;
+
+#define NG_PACK_BITS 21
+#define NG_PACK_CMAX ((UINT64_C(1) << (64 - NG_PACK_BITS)) - 1)
+
+typedef struct wrow {
+    size_t off;     /* text in the group's arena (not packed) */
+    uint64_t count;
+    uint64_t other; /* count in the other corpora (keyness b), or 0 */
+    uint32_t docs;
+} wrow;
+
+/* One (corpus, unit, n).  keys, row, arena and prefix are owned here and
+ * released by group_free once the group's last chunk is written. */
+typedef struct wgroup {
+    size_t corpus;      /* index into ng->corpora */
+    int unit, n;
+    size_t rows;        /* collected (passing the filters) */
+    size_t out;         /* written: rows, or top_k when fewer */
+    bool packed;        /* keys packed (see wkey), no arena */
+    wkey *keys;         /* sorted */
+    wrow *row;
+    tifa_buf arena;     /* the texts, back to back */
+    char *prefix;       /* "corpus,unit,n," as CSV */
+    size_t prefix_len;
+    size_t chunks_left; /* chunks not yet written */
+} wgroup;
+
+typedef struct wchunk {
+    size_t group, from, to; /* sorted rows [from, to) of the group */
+    tifa_buf text;          /* formatted rows, freed once written */
+    bool done;
+} wchunk;
+
+/* id -> key of the prefix tables of one corpus (index 0 unused): decoding a
+ * chained key walks these dense arrays instead of id -> slot pointers, one
+ * random access per level instead of two. */
+typedef struct wids {
+    uint64_t *key[2][NG_TABLES];
+} wids;
+
+typedef struct wjob wjob;
+typedef tifa_status (*wtask)(wjob *j, size_t task);
+
+struct wjob {
+    const tifa_ngrams *ng;
+    bool want_other;
+    wids *ids;             /* per corpus (ng->corpora order) */
+    size_t *id_tasks;      /* (corpus * 2 + unit) * NG_TABLES + n */
+    size_t n_id_tasks;
+    wgroup *groups;        /* in output order */
+    size_t n_groups;
+    size_t *by_size;       /* group indices, largest table first */
+    wchunk *chunks;        /* in output order */
+    size_t n_chunks;
+    tifa_csv *out;
+    tifa_keyness_table *keyness; /* NULL: no keyness rows */
+    uint64_t all_chars;
+    tifa_buf feature;      /* keyness scratch (under lock) */
+    tifa_buf *spare;       /* buffers of written chunks, for reuse (under
+                            * lock): fresh ones would fault in their pages */
+    size_t n_spare;
+    int threads;
+    /* the running phase: tasks 0..n_tasks taken in order under lock */
+    pthread_mutex_t lock;
+    wtask fn;
+    size_t next, n_tasks;
+    size_t next_write;     /* first chunk not yet written */
+    tifa_status st;        /* first error; stops every phase */
+};
+
+static void *wjob_thread(void *arg)
+{
+    wjob *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t i = j->next;
+        bool stop = j->st != TIFA_OK || i >= j->n_tasks;
+        if (!stop)
+            j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (stop)
+            break;
+        tifa_status st = j->fn(j, i);
+        if (st != TIFA_OK) {
+            pthread_mutex_lock(&j->lock);
+            if (j->st == TIFA_OK)
+                j->st = st;
+            pthread_mutex_unlock(&j->lock);
+        }
+    }
+    return NULL;
+}
+
+/* Runs fn on tasks 0..n (taken in order) on up to j->threads threads, the
+ * calling one included; fewer when threads cannot be started. */
+static tifa_status wjob_run(wjob *j, wtask fn, size_t n)
+{
+    j->fn = fn;
+    j->next = 0;
+    j->n_tasks = n;
+    pthread_t tid[NG_WRITE_THREADS_MAX];
+    size_t started = 0, want = (size_t)j->threads < n ? (size_t)j->threads : n;
+    for (size_t k = 1; k < want; k++) {
+        if (pthread_create(&tid[started], NULL, wjob_thread, j) != 0)
+            break;
+        started++;
+    }
+    wjob_thread(j);
+    for (size_t k = 0; k < started; k++)
+        pthread_join(tid[k], NULL);
+    return j->st;
+}
+
+/* Task: the id -> key array of one prefix table. */
+static tifa_status ids_task(wjob *j, size_t task)
+{
+    size_t code = j->id_tasks[task];
+    size_t n = code % NG_TABLES, u = code / NG_TABLES % 2, k = code / NG_TABLES / 2;
+    const ng_table *t = &j->ng->corpora[k].t[u][n];
+    uint64_t *v = calloc(t->size + 1, sizeof *v);
+    if (!v)
+        return TIFA_ENOMEM;
+    for (size_t i = 0; t->size && i < t->cap; i++) {
+        const ng_slot *s = &t->slots[i];
+        if (s->key && s->id >= 1 && s->id <= t->size)
+            v[s->id] = s->key;
+    }
+    j->ids[k].key[u][n] = v;
+    return TIFA_OK;
+}
+
+/* Unpacks a key of (unit, n) of corpus c into its n units, as key_units
+ * does; false for a key that refers to an unknown id. */
+static bool ids_decode(const wids *x, const ng_corpus *c, int unit, int n,
+                       uint64_t key, uint32_t *out)
+{
+    int packed = unit == TIFA_UNIT_CHAR ? 3 : 2;
+    while (n > packed) {
+        uint32_t hi = (uint32_t)(key >> 32);
+        out[n - 1] = (uint32_t)key;
+        if (!hi || hi > c->t[unit][n - 1].size || !x->key[unit][n - 1])
+            return false;
+        key = x->key[unit][n - 1][hi];
+        if (!key)
+            return false;
+        n--;
+    }
+    if (n == 1) {
+        out[0] = (uint32_t)key;
+    } else if (unit == TIFA_UNIT_CHAR) {
+        for (int i = n - 1; i >= 0; i--) {
+            out[i] = (uint32_t)(key & 0x1FFFFF);
+            key >>= 21;
+        }
+    } else {
+        out[0] = (uint32_t)(key >> 32);
+        out[1] = (uint32_t)key;
+    }
+    return true;
+}
+
+/* The first 8 bytes of s as a big-endian integer, zero-padded. */
+static inline uint64_t text_prefix(const char *s, size_t len)
+{
+    uint64_t p = 0;
+    if (len >= 8) {
+        memcpy(&p, s, 8);
+        return __builtin_bswap64(p);
+    }
+    for (size_t i = 0; i < 8; i++)
+        p = p << 8 | (i < len ? (unsigned char)s[i] : 0);
+    return p;
+}
+
+/* What wkey_less needs besides the keys: the group's texts (arena NULL:
+ * packed keys, never equal in a and b) and rows. */
+typedef struct wsort_ctx {
+    const char *arena;
+    const wrow *row;
+} wsort_ctx;
+
+static inline bool wkey_less(const wkey *x, const wkey *y, const wsort_ctx *ctx)
+{
+    const char *arena = ctx->arena;
+    const wrow *row = ctx->row;
+    if (x->a != y->a)
+        return x->a < y->a;
+    if (x->b != y->b)
+        return x->b < y->b;
+    if (!arena)
+        return x->row < y->row;
+    if (x->len > 8 && y->len > 8) {
+        int c = bytes_cmp(arena + row[x->row].off + 8, x->len - 8,
+                          arena + row[y->row].off + 8, y->len - 8);
+        if (c)
+            return c < 0;
+    } else if (x->len != y->len) {
+        return x->len < y->len;
+    }
+    return x->row < y->row;
+}
+
+NG_DEFINE_QUICKSORT(wkeys_sort, wkey, const wsort_ctx *, wkey_less)
+
+/* Appends the written form of n units (units_text, with characters encoded
+ * straight into the arena). */
+static tifa_status put_text(const tifa_ngrams *ng, int unit, const uint32_t *v,
+                            int n, tifa_buf *b)
+{
+    if (unit != TIFA_UNIT_CHAR)
+        return units_text(ng, unit, v, n, b);
+    if (tifa_buf_reserve(b, (size_t)n * 4) != TIFA_OK)
+        return TIFA_ENOMEM;
+    for (int i = 0; i < n; i++)
+        b->len += utf8_to(b->data + b->len, v[i]);
+    b->data[b->len] = '\0';
+    return TIFA_OK;
+}
+
+/* The n units of a packed key (see wkey). */
+static inline void packed_units(const wkey *k, int n, uint32_t *v)
+{
+    const uint64_t mask = (UINT64_C(1) << NG_PACK_BITS) - 1;
+    v[0] = (uint32_t)(k->a & mask);
+    for (int i = 1; i < n; i++)
+        v[i] = (uint32_t)(k->b >> (NG_PACK_BITS * (3 - i)) & mask);
+}
+
+/* Collects the rows of g passing the filters (row_passes; `other` by
+ * lookups in the other corpora when keyness wants it), keys packed when
+ * g->packed.  Sets *fits to false (and stops) at a row that cannot be
+ * packed: a count above NG_PACK_CMAX or a unit of more than 21 bits. */
+static tifa_status group_collect(wjob *j, wgroup *g, bool *fits)
+{
+    const tifa_ngrams *ng = j->ng;
+    const ng_corpus *c = &ng->corpora[g->corpus];
+    const ng_table *t = &c->t[g->unit][g->n];
+    const wids *x = &j->ids[g->corpus];
+    const int u = g->unit, n = g->n;
+    const uint64_t min_count = (uint64_t)ng->opt.min_count;
+    const uint64_t min_docs = (uint64_t)ng->opt.min_docs;
+    tifa_buf_clear(&g->arena);
+    if (!g->packed && tifa_buf_reserve(&g->arena, t->size * (size_t)n * 3 + 16) != TIFA_OK)
+        return TIFA_ENOMEM;
+    *fits = true;
+    /* a chained key's prefix is a random access into the id array of the
+     * (n-1)-table: fetch it NG_PREFETCH slots ahead (half the collection
+     * time of 4-grams otherwise) */
+    const bool chained = n > (u == TIFA_UNIT_CHAR ? 3 : 2) && x->key[u][n - 1];
+    const uint64_t *prefix_ids = chained ? x->key[u][n - 1] : NULL;
+    const size_t prefix_size = c->t[u][n - 1 > 0 ? n - 1 : 1].size;
+    size_t k = 0;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (chained && i + NG_PREFETCH < t->cap) {
+            uint64_t ahead = t->slots[i + NG_PREFETCH].key >> 32;
+            if (ahead <= prefix_size)
+                __builtin_prefetch(&prefix_ids[ahead]);
+        }
+        const ng_slot *s = &t->slots[i];
+        if (!s->key)
+            continue;
+        uint64_t count = slot_count(t, s);
+        if (count == 0 || count < min_count || s->docs < min_docs)
+            continue;
+        uint32_t v[NG_TABLES];
+        if (!ids_decode(x, c, u, n, s->key, v))
+            return TIFA_EINTERNAL;
+        wkey *key = &g->keys[k];
+        wrow *row = &g->row[k];
+        if (g->packed) {
+            uint32_t wide = 0;
+            for (int q = 0; q < n; q++)
+                wide |= v[q];
+            if (count > NG_PACK_CMAX || wide >> NG_PACK_BITS) {
+                *fits = false;
+                return TIFA_OK;
+            }
+            if (ng->stop) {
+                char tx[4 * NG_TABLES];
+                size_t len = 0;
+                for (int q = 0; q < n; q++)
+                    len += utf8_to(tx + len, v[q]);
+                if (tifa_strmap_find(ng->stop, tx, len) != UINT32_MAX)
+                    continue; /* stop-listed: not written */
+            }
+            key->a = (NG_PACK_CMAX - count) << NG_PACK_BITS | v[0];
+            key->b = 0;
+            for (int q = 1; q < n; q++)
+                key->b |= (uint64_t)v[q] << (NG_PACK_BITS * (3 - q));
+            key->len = s->docs;
+            row->off = 0;
+        } else {
+            size_t off = g->arena.len;
+            tifa_status st = put_text(ng, u, v, n, &g->arena);
+            if (st != TIFA_OK)
+                return st;
+            size_t len = g->arena.len - off;
+            const char *tx = g->arena.data + off;
+            if (len >= UINT32_MAX)
+                return TIFA_ELIMIT;
+            if (ng->stop && tifa_strmap_find(ng->stop, tx, len) != UINT32_MAX) {
+                g->arena.len = off; /* stop-listed: not written */
+                continue;
+            }
+            key->a = ~count;
+            key->b = text_prefix(tx, len);
+            key->len = (uint32_t)len;
+            row->off = off;
+        }
+        uint64_t other = 0;
+        for (size_t o = 0; j->want_other && o < ng->n_corpora; o++) {
+            if (o == g->corpus)
+                continue;
+            const ng_slot *f = find_units(&ng->corpora[o], u, n, v);
+            if (f)
+                other += slot_count(&ng->corpora[o].t[u][n], f);
+        }
+        key->row = (uint32_t)k;
+        row->count = count;
+        row->other = other;
+        row->docs = s->docs;
+        k++;
+    }
+    g->rows = k;
+    return TIFA_OK;
+}
+
+/* Task: collects, decodes and sorts the rows of one group (packed keys
+ * when they fit, else text keys).  Reads the engine only. */
+static tifa_status group_task(wjob *j, size_t task)
+{
+    const tifa_ngrams *ng = j->ng;
+    wgroup *g = &j->groups[j->by_size[task]];
+    const ng_table *t = &ng->corpora[g->corpus].t[g->unit][g->n];
+    if (!t->size)
+        return TIFA_OK;
+    if (t->size >= UINT32_MAX)
+        return TIFA_ELIMIT;
+    g->keys = malloc(t->size * sizeof *g->keys);
+    g->row = malloc(t->size * sizeof *g->row);
+    if (!g->keys || !g->row)
+        return TIFA_ENOMEM;
+    g->packed = g->unit == TIFA_UNIT_CHAR && g->n <= 4;
+    bool fits;
+    tifa_status st = group_collect(j, g, &fits);
+    if (st == TIFA_OK && !fits) {
+        g->packed = false;
+        st = group_collect(j, g, &fits);
+    }
+    if (st != TIFA_OK)
+        return st;
+    g->out = ng->opt.top_k && ng->opt.top_k < g->rows ? ng->opt.top_k : g->rows;
+    wsort_ctx ctx = { g->packed ? NULL : g->arena.data, g->row };
+    wkeys_sort(g->keys, g->rows, &ctx);
+    return TIFA_OK;
+}
+
+static void group_free(wgroup *g)
+{
+    free(g->keys);
+    free(g->row);
+    tifa_buf_free(&g->arena);
+    free(g->prefix);
+    g->keys = NULL;
+    g->row = NULL;
+    g->prefix = NULL;
+}
+
+/* The keyness rows of sorted rows [from, to) of g: each corpus against the
+ * rest (against the other corpus when there are two). */
+static tifa_status chunk_keyness(wjob *j, const wgroup *g, size_t from, size_t to)
+{
+    const tifa_ngrams *ng = j->ng;
+    const ng_corpus *c = &ng->corpora[g->corpus];
+    const char *reference = NG_REST;
+    if (ng->n_corpora == 2)
+        reference = ng->corpora[g->corpus == 0 ? 1 : 0].name;
+    const char *kind = g->unit == TIFA_UNIT_CHAR ? "char_ngram" : "word_ngram";
+    tifa_status st = TIFA_OK;
+    for (size_t r = from; r < to && st == TIFA_OK; r++) {
+        const wkey *k = &g->keys[r];
+        const wrow *w = &g->row[k->row];
+        tifa_buf_clear(&j->feature);
+        if (g->packed) {
+            uint32_t v[NG_TABLES];
+            packed_units(k, g->n, v);
+            st = put_text(ng, g->unit, v, g->n, &j->feature);
+        } else {
+            st = tifa_buf_append(&j->feature, g->arena.data + w->off, k->len);
+        }
+        if (st != TIFA_OK)
+            break;
+        st = tifa_keyness_table_add(j->keyness, c->name, reference, kind, j->feature.data,
+                                    (double)w->count, (double)w->other, (double)c->chars,
+                                    (double)(j->all_chars - c->chars));
+    }
+    return st;
+}
+
+/* Task: formats one chunk, then (under lock) writes every chunk that is
+ * done and next in order, with its keyness rows; a group is freed after its
+ * last chunk. */
+static tifa_status chunk_task(wjob *j, size_t task)
+{
+    wchunk *ch = &j->chunks[task];
+    const wgroup *g = &j->groups[ch->group];
+    const uint64_t chars = j->ng->corpora[g->corpus].chars;
+    pthread_mutex_lock(&j->lock);
+    if (j->n_spare)
+        ch->text = j->spare[--j->n_spare];
+    pthread_mutex_unlock(&j->lock);
+    size_t bound = 0;
+    if (g->packed)
+        bound = (ch->to - ch->from) * row_bound(g->prefix_len, 4 * (size_t)g->n);
+    else
+        for (size_t r = ch->from; r < ch->to; r++)
+            bound += row_bound(g->prefix_len, g->keys[r].len);
+    if (tifa_buf_reserve(&ch->text, bound) != TIFA_OK)
+        return TIFA_ENOMEM;
+    char *p = ch->text.data;
+    for (size_t r = ch->from; r < ch->to; r++) {
+        const wkey *k = &g->keys[r];
+        if (!g->packed) {
+            /* rows in sorted order are random accesses: fetch ahead */
+            if (r + 16 < ch->to) {
+                const wrow *ahead = &g->row[g->keys[r + 16].row];
+                __builtin_prefetch(ahead);
+                __builtin_prefetch(g->arena.data + ahead->off);
+            }
+            const wrow *w = &g->row[k->row];
+            p += format_row(p, g->prefix, g->prefix_len, g->arena.data + w->off, k->len,
+                            w->count, w->docs, chars);
+            continue;
+        }
+        uint32_t v[NG_TABLES];
+        packed_units(k, g->n, v);
+        char tx[4 * NG_TABLES];
+        size_t len = 0;
+        for (int q = 0; q < g->n; q++)
+            len += utf8_to(tx + len, v[q]);
+        p += format_row(p, g->prefix, g->prefix_len, tx, len,
+                        NG_PACK_CMAX - (k->a >> NG_PACK_BITS), k->len, chars);
+    }
+    ch->text.len = (size_t)(p - ch->text.data);
+    ch->text.data[ch->text.len] = '\0';
+
+    tifa_status st = TIFA_OK;
+    pthread_mutex_lock(&j->lock);
+    ch->done = true;
+    while (st == TIFA_OK && j->st == TIFA_OK && j->next_write < j->n_chunks &&
+           j->chunks[j->next_write].done) {
+        wchunk *w = &j->chunks[j->next_write++];
+        wgroup *wg = &j->groups[w->group];
+        tifa_csv_rows(j->out, w->text.data, w->text.len);
+        tifa_buf_clear(&w->text);
+        j->spare[j->n_spare++] = w->text; /* at most one per chunk */
+        memset(&w->text, 0, sizeof w->text);
+        if (j->keyness)
+            st = chunk_keyness(j, wg, w->from, w->to);
+        if (--wg->chunks_left == 0)
+            group_free(wg);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return st;
+}
+
+/* Order of by_size: table size descending, then output order. */
+typedef struct wsize {
+    size_t size, group;
+} wsize;
+
+static int wsize_cmp(const void *pa, const void *pb)
+{
+    const wsize *a = pa, *b = pb;
+    if (a->size != b->size)
+        return a->size > b->size ? -1 : 1;
+    return (a->group > b->group) - (a->group < b->group);
+}
+
+/* Plans the groups (output order) and the id tasks of job j. */
+static tifa_status wjob_plan(wjob *j, const size_t *order)
+{
+    const tifa_ngrams *ng = j->ng;
+    size_t per = 0;
+    for (int u = 0; u < 2; u++)
+        for (int n = minn_of(ng, u); n >= 1 && n <= maxn_of(ng, u); n++)
+            per++;
+    j->ids = calloc(ng->n_corpora + 1, sizeof *j->ids);
+    j->id_tasks = calloc(ng->n_corpora * 2 * NG_TABLES + 1, sizeof *j->id_tasks);
+    j->groups = calloc(ng->n_corpora * per + 1, sizeof *j->groups);
+    j->by_size = calloc(ng->n_corpora * per + 1, sizeof *j->by_size);
+    wsize *sizes = calloc(ng->n_corpora * per + 1, sizeof *sizes);
+    if (!j->ids || !j->id_tasks || !j->groups || !j->by_size || !sizes) {
+        free(sizes);
+        return TIFA_ENOMEM;
+    }
+    for (size_t k = 0; k < ng->n_corpora; k++) {
+        /* chained keys: characters n >= 4 walk tables 3..n-1, words n >= 3
+         * tables 2..n-1 */
+        for (int n = 3; n < ng->opt.char_max; n++)
+            j->id_tasks[j->n_id_tasks++] = (k * 2 + TIFA_UNIT_CHAR) * NG_TABLES + (size_t)n;
+        for (int n = 2; n < ng->opt.word_max; n++)
+            j->id_tasks[j->n_id_tasks++] = (k * 2 + TIFA_UNIT_WORD) * NG_TABLES + (size_t)n;
+    }
+    for (size_t oi = 0; oi < ng->n_corpora; oi++) {
+        const ng_corpus *c = &ng->corpora[order[oi]];
+        for (int u = 0; u < 2; u++)
+            for (int n = minn_of(ng, u); n >= 1 && n <= maxn_of(ng, u); n++) {
+                wgroup *g = &j->groups[j->n_groups];
+                g->corpus = order[oi];
+                g->unit = u;
+                g->n = n;
+                const char *name = c->name ? c->name : "";
+                if (!(g->prefix = malloc(2 * strlen(name) + 2 + 16))) {
+                    free(sizes);
+                    return TIFA_ENOMEM;
+                }
+                g->prefix_len = group_prefix(g->prefix, name, u, n);
+                sizes[j->n_groups].size = c->t[u][n].size;
+                sizes[j->n_groups].group = j->n_groups;
+                j->n_groups++;
+            }
+    }
+    qsort(sizes, j->n_groups, sizeof *sizes, wsize_cmp);
+    for (size_t i = 0; i < j->n_groups; i++)
+        j->by_size[i] = sizes[i].group;
+    free(sizes);
+    return TIFA_OK;
+}
+
+/* Cuts the written rows of every group into chunks (output order). */
+static tifa_status wjob_chunks(wjob *j)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < j->n_groups; i++)
+        total += (j->groups[i].out + NG_WRITE_CHUNK - 1) / NG_WRITE_CHUNK;
+    j->chunks = calloc(total + 1, sizeof *j->chunks);
+    j->spare = calloc(total + 1, sizeof *j->spare);
+    if (!j->chunks || !j->spare)
+        return TIFA_ENOMEM;
+    for (size_t i = 0; i < j->n_groups; i++) {
+        wgroup *g = &j->groups[i];
+        for (size_t r = 0; r < g->out; r += NG_WRITE_CHUNK) {
+            wchunk *ch = &j->chunks[j->n_chunks++];
+            ch->group = i;
+            ch->from = r;
+            ch->to = r + NG_WRITE_CHUNK < g->out ? r + NG_WRITE_CHUNK : g->out;
+            g->chunks_left++;
+        }
+        if (!g->chunks_left)
+            group_free(g);
+    }
+    return TIFA_OK;
+}
+
+static void wjob_free(wjob *j)
+{
+    for (size_t k = 0; j->ids && k < j->ng->n_corpora; k++)
+        for (int u = 0; u < 2; u++)
+            for (int n = 0; n < NG_TABLES; n++)
+                free(j->ids[k].key[u][n]);
+    free(j->ids);
+    free(j->id_tasks);
+    for (size_t i = 0; j->groups && i < j->n_groups; i++)
+        group_free(&j->groups[i]);
+    free(j->groups);
+    free(j->by_size);
+    for (size_t i = 0; j->chunks && i < j->n_chunks; i++)
+        tifa_buf_free(&j->chunks[i].text);
+    free(j->chunks);
+    for (size_t i = 0; i < j->n_spare; i++)
+        tifa_buf_free(&j->spare[i]);
+    free(j->spare);
+    tifa_buf_free(&j->feature);
+}
+
+/* Writes ngrams.csv from the in-memory tables (no spill) on ng->opt.threads
+ * threads: id arrays, then groups (collect + sort), then chunks (format +
+ * ordered write), each phase in parallel.  The file is opened once every
+ * group is sorted, as the serial writer did. */
+static tifa_status write_memory(const tifa_ngrams *ng, const size_t *order,
+                                const char *path, const tifa_csv_options *csv,
+                                tifa_keyness_table *keyness, uint64_t all_chars)
+{
+    wjob j;
+    memset(&j, 0, sizeof j);
+    j.ng = ng;
+    j.keyness = keyness;
+    j.want_other = keyness != NULL;
+    j.all_chars = all_chars;
+    j.threads = ng->opt.threads < 1 ? 1
+              : ng->opt.threads > NG_WRITE_THREADS_MAX ? NG_WRITE_THREADS_MAX
+                                                       : ng->opt.threads;
+    if (pthread_mutex_init(&j.lock, NULL) != 0)
+        return TIFA_ENOMEM;
+    tifa_status st = wjob_plan(&j, order);
+    if (st == TIFA_OK)
+        st = wjob_run(&j, ids_task, j.n_id_tasks);
+    if (st == TIFA_OK)
+        st = wjob_run(&j, group_task, j.n_groups);
+    for (size_t k = 0; j.ids && k < ng->n_corpora; k++) /* no longer needed */
+        for (int u = 0; u < 2; u++)
+            for (int n = 0; n < NG_TABLES; n++) {
+                free(j.ids[k].key[u][n]);
+                j.ids[k].key[u][n] = NULL;
+            }
+    if (st == TIFA_OK)
+        st = wjob_chunks(&j);
+    if (st == TIFA_OK)
+        j.out = tifa_csv_open(path, csv, &st);
+    if (j.out) {
+        tifa_csv_header(j.out, NG_HEADER);
+        st = wjob_run(&j, chunk_task, j.n_chunks);
+        if (st == TIFA_OK)
+            st = tifa_csv_close(j.out);
+        else
+            tifa_csv_abort(j.out);
+    }
+    wjob_free(&j);
+    pthread_mutex_destroy(&j.lock);
+    return st;
+}
+
 /* Writes ngrams.csv (sorted: corpus, unit, n, count desc, code-point order;
  * top_k per group) and, when keyness is given and there are at least two
- * corpora, one keyness row per written n-gram: the corpus against the rest. */
+ * corpora, one keyness row per written n-gram: the corpus against the rest.
+ * In memory on ng->opt.threads threads (write_memory); after a spill, the
+ * row runs are merged on the calling thread. */
 tifa_status tifa_ngrams_write(tifa_ngrams *ng, const char *path,
                               const tifa_csv_options *csv,
                               tifa_keyness_table *keyness)
@@ -1973,10 +2695,18 @@ tifa_status tifa_ngrams_write(tifa_ngrams *ng, const char *path,
     size_t *order = corpus_order(ng);
     if (!order)
         return TIFA_ENOMEM;
-    ng_rows rows = { 0 };
     bool want_other = keyness && ng->n_corpora >= 2;
-    tifa_status st = ng->n_runs ? collect_runs(ng, order, &rows)
-                                : collect_memory(ng, order, want_other, &rows);
+    uint64_t all_chars = 0;
+    for (size_t k = 0; k < ng->n_corpora; k++)
+        all_chars += ng->corpora[k].chars;
+    if (!ng->n_runs) {
+        tifa_status st = write_memory(ng, order, path, csv, want_other ? keyness : NULL,
+                                      all_chars);
+        free(order);
+        return st;
+    }
+    ng_rows rows = { 0 };
+    tifa_status st = collect_runs(ng, order, &rows);
     if (st == TIFA_OK && rows.n_runs && rows.n)
         st = rows_spill(&rows); /* the rest as one more run */
     if (st == TIFA_OK && !rows.n_runs)
@@ -1985,8 +2715,7 @@ tifa_status tifa_ngrams_write(tifa_ngrams *ng, const char *path,
     w.ng = ng;
     w.order = order;
     w.keyness = want_other ? keyness : NULL;
-    for (size_t k = 0; k < ng->n_corpora; k++)
-        w.all_chars += ng->corpora[k].chars;
+    w.all_chars = all_chars;
     w.last_group = UINT64_MAX;
     if (st == TIFA_OK)
         w.out = tifa_csv_open(path, csv, &st);
@@ -2003,6 +2732,7 @@ tifa_status tifa_ngrams_write(tifa_ngrams *ng, const char *path,
         else
             tifa_csv_abort(w.out);
     }
+    tifa_buf_free(&w.line);
     rows_free(&rows);
     free(order);
     return st;

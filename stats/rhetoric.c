@@ -32,14 +32,17 @@
  *   (L 4, second 一); 培养一批、选拔一批、储备一批年轻干部 (a cut item needs a
  *   shared character away from its cut, see parallel_report).
  *
- * The scanner works on UTF-8 bytes: it finds the few characters that matter
- * (是 第 、 ， , and paragraph starts) by their bytes, 16 positions at a time,
- * and decodes only around them (see "Why the scan works on bytes" below and
- * docs/statistics.md, "Performance").  The results are those of the plain
- * code-point loop over each paragraph, callback for callback; test_text
- * checks this against that loop (tests/stats/scan_reference.h) on random
- * texts.  If memory runs out the rest of the text is not scanned (the
- * function has no error return; the engine checks allocation elsewhere).
+ * The scanner works on UTF-8 bytes: one pass finds the few characters that
+ * matter (是 第 、 ， , and line breaks) by their bytes, 64 positions at a
+ * time, and the rest is decoded only around them (see "Why the scan works
+ * on bytes" below and docs/statistics.md, "Performance").  The results are
+ * those of the plain code-point loop over each paragraph, callback for
+ * callback; test_text checks this against that loop
+ * (tests/stats/scan_reference.h) on random texts.  tifa_rhetoric_scan_spans
+ * hands each instance's stretch over in place; tifa_rhetoric_scan copies it
+ * into a string.  If memory runs out the rest of the text is not scanned
+ * (the functions have no error return; the engine checks allocation
+ * elsewhere).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -166,9 +169,10 @@ static void strip_trailing_commas(const char *text, size_t a, size_t *b)
     }
 }
 
-/* Reports every chain of consecutive ordinals 1, 2, ... (≥ 2 markers) in m. */
-static void enum_report(const char *text, mvec *mv, tifa_rhetoric_fn fn,
-                        void *user)
+/* Reports every chain of consecutive ordinals 1, 2, ... (≥ 2 markers) in m.
+ * items is the caller's scratch buffer. */
+static bool enum_report(const char *text, const mvec *mv, tifa_buf *items,
+                        tifa_rhetoric_span_fn fn, void *user)
 {
     size_t i = 0;
     while (i < mv->n) {
@@ -180,8 +184,8 @@ static void enum_report(const char *text, mvec *mv, tifa_rhetoric_fn fn,
         while (j < mv->n && mv->m[j].ord == mv->m[j - 1].ord + 1)
             j++;
         if (j - i >= 2) {
-            tifa_buf items = {0};
             bool ok = true;
+            tifa_buf_clear(items);
             size_t text_end = mv->m[i].start;
             for (size_t k = i; k < j; k++) {
                 size_t a = mv->m[k].item, b = mv->m[k].item_end;
@@ -194,18 +198,17 @@ static void enum_report(const char *text, mvec *mv, tifa_rhetoric_fn fn,
                 trim_bytes(text, &a, &b);
                 strip_trailing_commas(text, a, &b);
                 if (k > i)
-                    ok = ok && tifa_buf_puts(&items, " | ") == TIFA_OK;
-                ok = ok && tifa_buf_append(&items, text + a, b - a) == TIFA_OK;
+                    ok = ok && tifa_buf_puts(items, " | ") == TIFA_OK;
+                ok = ok && tifa_buf_append(items, text + a, b - a) == TIFA_OK;
             }
-            char *stretch = tifa_strndup(text + mv->m[i].start,
-                                         text_end - mv->m[i].start);
-            if (ok && stretch && items.data)
-                fn(TIFA_ENUMERATION, items.data, stretch, mv->m[i].start, user);
-            free(stretch);
-            tifa_buf_free(&items);
+            if (!ok)
+                return false;
+            fn(TIFA_ENUMERATION, items->data ? items->data : "",
+               text_end - mv->m[i].start, mv->m[i].start, user);
         }
         i = j;
     }
+    return true;
 }
 
 /* ----------------------------------------------------------------- scan -- */
@@ -215,40 +218,68 @@ static void enum_report(const char *text, mvec *mv, tifa_rhetoric_fn fn,
  * and testing every character cost about 117 instructions per character (see
  * docs/statistics.md, "Performance"), yet only a few characters matter:
  * 是 and 第 (enumeration markers), the separators 、 ， and ',' (parallel
- * series), and the start of each paragraph (一、 headings).  So the scan
- * finds those by their UTF-8 bytes and decodes only around them.  This is
- * exact, not a heuristic: a lead byte (anything but 10xxxxxx) always starts
- * a character when UTF-8 is decoded from the start of a paragraph, ICU's
- * U8_NEXT never swallows one, so a valid sequence such as E6 98 AF found at a
- * lead byte is the character 是 in the code-point view too, and vice versa.
+ * series), and line breaks (paragraphs; 一、 headings start one).  So one
+ * pass over the whole text finds those by their UTF-8 bytes, and the rest
+ * is decoded only around them.  This is exact, not a heuristic: a lead byte
+ * (anything but 10xxxxxx) always starts a character when UTF-8 is decoded
+ * from the start of a paragraph, ICU's U8_NEXT never swallows one, so a
+ * valid sequence such as E6 98 AF found at a lead byte is the character 是
+ * in the code-point view too, and vice versa.  None of these sequences
+ * contains a line break byte, so finding them in the whole text finds the
+ * same ones as finding them paragraph by paragraph.
  */
 
-enum { EV_SHI = 1, EV_DI, EV_SEP };
+/* What the pass finds: separators (、 ， ',') in one list, line breaks and
+ * the markers 是 and 第 in another, each in byte order. */
+enum { MK_NL = 1, MK_SHI, MK_DI };
 
-typedef struct event {
+typedef struct sep {
     size_t pos;   /* byte offset of the character */
-    size_t end;   /* byte offset after it */
-    int type;     /* EV_* */
-    int kind;     /* separator kind (sep_kind) for EV_SEP */
-} event;
+    uint8_t kind; /* 1 、, 2 ， and ',' (one kind: NFKC turns ， into ',') */
+    uint8_t len;  /* bytes: 1 or 3 */
+} sep;
 
-typedef struct evv {
-    event *e;
-    size_t n, cap;
-} evv;
+typedef struct mark {
+    size_t pos;
+    uint8_t type; /* MK_* */
+} mark;
 
-static bool evv_push(evv *v, event x)
+static inline size_t sep_end(const sep *x)
 {
-    if (v->n == v->cap) {
-        size_t cap = v->cap ? v->cap * 2 : 64;
-        event *p = realloc(v->e, cap * sizeof *p);
-        if (!p)
-            return false;
-        v->e = p;
-        v->cap = cap;
-    }
-    v->e[v->n++] = x;
+    return x->pos + x->len;
+}
+
+typedef struct sepv {
+    sep *e;
+    size_t n, cap;
+} sepv;
+
+typedef struct markv {
+    mark *e;
+    size_t n, cap;
+} markv;
+
+/* Makes *e (an array of *cap entries of `size` bytes) hold at least want. */
+static bool vec_fit(void **e, size_t *cap, size_t want, size_t size)
+{
+    if (want <= *cap)
+        return true;
+    size_t c = *cap ? *cap * 2 : 256;
+    while (c < want)
+        c *= 2;
+    void *p = realloc(*e, c * size);
+    if (!p)
+        return false;
+    *e = p;
+    *cap = c;
     return true;
+}
+
+/* Makes room for `more` entries in both lists. */
+static bool ev_reserve(sepv *sv, markv *mv, size_t more)
+{
+    return vec_fit((void **)&sv->e, &sv->cap, sv->n + more, sizeof *sv->e) &&
+           vec_fit((void **)&mv->e, &mv->cap, mv->n + more, sizeof *mv->e);
 }
 
 static bool is_cont(unsigned char b)
@@ -264,6 +295,14 @@ static int ordinal3(const unsigned char *s)
         return 0;
     return ordinal(((UChar32)(s[0] & 0x0F) << 12) |
                    ((UChar32)(s[1] & 0x3F) << 6) | (s[2] & 0x3F));
+}
+
+/* Whether the 3 bytes at s are a character of U+4E00..U+9FFF (all Han):
+ * E4 B8..BF xx or E5..E9 xx xx, with continuation bytes. */
+static inline bool han3(const unsigned char *s)
+{
+    return ((s[0] >= 0xE5 && s[0] <= 0xE9) || (s[0] == 0xE4 && s[1] >= 0xB8)) &&
+           is_cont(s[1]) && is_cont(s[2]);
 }
 
 /* The character that ends right before byte y (y > p, y at a character
@@ -343,67 +382,84 @@ static size_t sentence_end(const unsigned char *t, size_t a, size_t e)
     return e;
 }
 
-/* Looks at byte z of the paragraph [p, e) as the second byte of 是 (E6 98
- * AF), 第 (E7 AC AC), 、 (E3 80 81) or ， (EF BC 8C), or as ','. */
-static bool event_at(const unsigned char *t, size_t p, size_t e, size_t z,
-                     evv *ev)
+/* Looks at byte z of the text [0, len) as '\n', ',' or the second byte of
+ * 是 (E6 98 AF), 第 (E7 AC AC), 、 (E3 80 81) or ， (EF BC 8C); room for one
+ * entry is reserved. */
+static inline void event_at(const unsigned char *t, size_t len, size_t z,
+                            sepv *sv, markv *mv)
 {
     unsigned char b = t[z];
-    if (b == ',')
-        return evv_push(ev, (event){z, z + 1, EV_SEP, 2});
-    if (z <= p || z + 1 >= e)
-        return true;
+    if (b == ',') {
+        sv->e[sv->n++] = (sep){z, 2, 1};
+        return;
+    }
+    if (b == '\n') {
+        mv->e[mv->n++] = (mark){z, MK_NL};
+        return;
+    }
+    if (z == 0 || z + 1 >= len)
+        return;
     unsigned char lead = t[z - 1], nb = t[z + 1];
     if (b == 0x98 && nb == 0xAF && lead == 0xE6)
-        return evv_push(ev, (event){z - 1, z + 2, EV_SHI, 0});
-    if (b == 0xAC && nb == 0xAC && lead == 0xE7)
-        return evv_push(ev, (event){z - 1, z + 2, EV_DI, 0});
-    if (b == 0x80 && nb == 0x81 && lead == 0xE3)
-        return evv_push(ev, (event){z - 1, z + 2, EV_SEP, 1});
-    if (b == 0xBC && nb == 0x8C && lead == 0xEF)
-        return evv_push(ev, (event){z - 1, z + 2, EV_SEP, 2});
-    return true;
+        mv->e[mv->n++] = (mark){z - 1, MK_SHI};
+    else if (b == 0xAC && nb == 0xAC && lead == 0xE7)
+        mv->e[mv->n++] = (mark){z - 1, MK_DI};
+    else if (b == 0x80 && nb == 0x81 && lead == 0xE3)
+        sv->e[sv->n++] = (sep){z - 1, 1, 3};
+    else if (b == 0xBC && nb == 0x8C && lead == 0xEF)
+        sv->e[sv->n++] = (sep){z - 1, 2, 3};
 }
 
-/* All events of the paragraph [p, e), in byte order.  With SSE2, 16
- * positions at a time are tested for the (second, third) byte pairs above
- * and ','; a pair of bytes is rare enough that most blocks are skipped. */
-static bool para_events(const unsigned char *t, size_t p, size_t e, evv *ev)
+/* All separators and marks of the text, in byte order.  With SSE2, 64
+ * positions at a time are tested for ',', '\n' and the (second, third)
+ * byte pairs of 是 第 、 ，; a hit whose byte before is the right lead byte is
+ * one of them for sure (a pair of bytes is rare enough that most blocks
+ * hold only real hits). */
+static bool text_events(const unsigned char *t, size_t len, sepv *sv,
+                        markv *mv)
 {
-    ev->n = 0;
-    size_t y = p;
+    sv->n = mv->n = 0;
+    size_t y = 0;
 #if defined(__SSE2__)
     const __m128i c98 = _mm_set1_epi8((char)0x98), cAF = _mm_set1_epi8((char)0xAF),
                   cAC = _mm_set1_epi8((char)0xAC), c80 = _mm_set1_epi8((char)0x80),
                   c81 = _mm_set1_epi8((char)0x81), cBC = _mm_set1_epi8((char)0xBC),
-                  c8C = _mm_set1_epi8((char)0x8C), cCo = _mm_set1_epi8(',');
-    while (y + 17 <= e) {
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(t + y));
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(t + y + 1));
-        __m128i m = _mm_or_si128(
-            _mm_or_si128(
-                _mm_and_si128(_mm_cmpeq_epi8(a, c98), _mm_cmpeq_epi8(b, cAF)),
-                _mm_and_si128(_mm_cmpeq_epi8(a, cAC), _mm_cmpeq_epi8(b, cAC))),
-            _mm_or_si128(
+                  c8C = _mm_set1_epi8((char)0x8C), cCo = _mm_set1_epi8(','),
+                  cNL = _mm_set1_epi8('\n');
+    for (; y + 65 <= len; y += 64) {
+        if (!ev_reserve(sv, mv, 64))
+            return false;
+        uint64_t m = 0;
+        for (unsigned q = 0; q < 4; q++) {
+            const unsigned char *u = t + y + 16 * q;
+            __m128i a = _mm_loadu_si128((const __m128i *)(const void *)u);
+            __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(u + 1));
+            __m128i h = _mm_or_si128(
                 _mm_or_si128(
-                    _mm_and_si128(_mm_cmpeq_epi8(a, c80),
-                                  _mm_cmpeq_epi8(b, c81)),
-                    _mm_and_si128(_mm_cmpeq_epi8(a, cBC),
-                                  _mm_cmpeq_epi8(b, c8C))),
-                _mm_cmpeq_epi8(a, cCo)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        while (mask) {
-            unsigned i = (unsigned)__builtin_ctz(mask);
-            mask &= mask - 1;
-            if (!event_at(t, p, e, y + i, ev))
-                return false;
+                    _mm_and_si128(_mm_cmpeq_epi8(a, c98), _mm_cmpeq_epi8(b, cAF)),
+                    _mm_and_si128(_mm_cmpeq_epi8(a, cAC), _mm_cmpeq_epi8(b, cAC))),
+                _mm_or_si128(
+                    _mm_or_si128(
+                        _mm_and_si128(_mm_cmpeq_epi8(a, c80),
+                                      _mm_cmpeq_epi8(b, c81)),
+                        _mm_and_si128(_mm_cmpeq_epi8(a, cBC),
+                                      _mm_cmpeq_epi8(b, c8C))),
+                    _mm_or_si128(_mm_cmpeq_epi8(a, cCo),
+                                 _mm_cmpeq_epi8(a, cNL))));
+            m |= (uint64_t)(unsigned)_mm_movemask_epi8(h) << (16 * q);
         }
-        y += 16;
+        while (m) {
+            size_t z = y + (size_t)__builtin_ctzll(m);
+            m &= m - 1;
+            event_at(t, len, z, sv, mv);
+        }
     }
 #endif
-    for (; y < e; y++)
-        if (!event_at(t, p, e, y, ev))
+    for (; y < len; y++) {
+        if (!ev_reserve(sv, mv, 1))
             return false;
+        event_at(t, len, y, sv, mv);
+    }
     return true;
 }
 
@@ -423,95 +479,6 @@ static int sep_before(const unsigned char *t, size_t p, size_t q)
     return 0;
 }
 
-/* The number of characters between two neighbouring separators when the
- * gap is an item: 1..MAX_ITEM characters, all Han; else 0.  Characters are
- * 1..4 bytes, so a longer gap is ruled out undecoded.  The gap ends at a
- * separator, a lead byte, so it decodes as in the code-point view. */
-static size_t item_gap(const unsigned char *t, const event *a, const event *b)
-{
-    if (b->pos <= a->end || b->pos - a->end > 4 * MAX_ITEM)
-        return 0;
-    size_t y = a->end, n = 0;
-    while (y < b->pos) {
-        if (++n > MAX_ITEM)
-            return 0;
-        int32_t k = 0, lim = (int32_t)(b->pos - y);
-        UChar32 c;
-        U8_NEXT(t + y, k, lim, c);
-        if (c < 0 || !is_han(c))
-            return 0;
-        y += (size_t)k;
-    }
-    return n;
-}
-
-/* One item of a series: bytes [a, b) of L characters.  The first item may
- * be cut from the end of a longer Han run, the last from the start of one. */
-enum { CUT_NONE = 0, CUT_FIRST, CUT_LAST };
-typedef struct pitem {
-    size_t a, b;
-    int cut;
-} pitem;
-
-/* The L code points of an item (L <= MAX_ITEM; items are Han, valid UTF-8). */
-static void item_decode(const char *text, const pitem *it, size_t L,
-                        UChar32 *cp)
-{
-    int32_t k = 0, lim = (int32_t)(it->b - it->a);
-    for (size_t q = 0; q < L && k < lim; q++)
-        U8_NEXT((const uint8_t *)text + it->a, k, lim, cp[q]);
-}
-
-/* Reports, left to right, each longest run (≥ 3) of consecutive items that
- * share the character at some position.  A cut last item needs a shared
- * character after its first: in 培养一批、选拔一批、储备一批年轻干部 the shared
- * 一批 marks where the item ends; in 不躲、不拖、不等待 the shared 不 says
- * nothing about where 不等待 ends.  A cut first item is taken at any shared
- * position (做到马上办、网上办、就近办 shares only the last 办), so
- * 发展哲学、经济学、政治学 still yields 展哲学: telling those apart needs word
- * boundaries, which this byte scanner does not have. */
-static void parallel_report(const char *text, const pitem *it, size_t n_items,
-                            size_t L, tifa_rhetoric_fn fn, void *user)
-{
-    size_t i = 0;
-    UChar32 base[MAX_ITEM], other[MAX_ITEM];
-    while (i + 2 < n_items) {
-        item_decode(text, &it[i], L, base);
-        size_t r = 1;
-        for (size_t pos = 0; pos < L; pos++) {
-            size_t rp = 1;
-            while (i + rp < n_items &&
-                   !(it[i + rp].cut == CUT_LAST && pos == 0)) {
-                item_decode(text, &it[i + rp], L, other);
-                if (other[pos] != base[pos])
-                    break;
-                rp++;
-            }
-            if (rp > r)
-                r = rp;
-        }
-        if (r < 3) {
-            i++;
-            continue;
-        }
-        tifa_buf items = {0};
-        bool ok = true;
-        for (size_t k = i; k < i + r; k++) {
-            if (k > i)
-                ok = ok && tifa_buf_puts(&items, " | ") == TIFA_OK;
-            ok = ok && tifa_buf_append(&items, text + it[k].a,
-                                       it[k].b - it[k].a) == TIFA_OK;
-        }
-        size_t a = it[i].a, b = it[i + r - 1].b;
-        char *stretch = tifa_strndup(text + a, b - a);
-        if (ok && stretch)
-            fn(TIFA_PARALLEL, items.data, stretch, a, user);
-        free(stretch);
-        tifa_buf_free(&items);
-        i += r;
-    }
-}
-
 /* The separator kind of the character at t[q] (q < e), 0 when none. */
 static int sep_at(const unsigned char *t, size_t q, size_t e)
 {
@@ -524,11 +491,142 @@ static int sep_at(const unsigned char *t, size_t q, size_t e)
     return 0;
 }
 
-/* Parallel series of the paragraph [p, e), from its separators (the EV_SEP
- * events of ev; seps has room for their indices).  This is the definition
- * of docs/statistics.md worked on bytes, decoding only the gaps between
- * neighbouring separators of one kind and the few characters before the
- * first and after the last separator of a chain:
+/* The number of characters between two neighbouring separators when the
+ * gap is an item: 1..MAX_ITEM characters, all Han; else 0.  Their code
+ * points go to cp (MAX_ITEM entries).  Characters are 1..4 bytes, so a
+ * longer gap is ruled out undecoded.  The gap ends at a separator, a lead
+ * byte, so it decodes as in the code-point view. */
+static size_t item_gap(const unsigned char *t, const sep *a, const sep *b,
+                       UChar32 *cp)
+{
+    size_t y = sep_end(a);
+    if (b->pos <= y || b->pos - y > 4 * MAX_ITEM)
+        return 0;
+    size_t n = 0;
+    while (y < b->pos) {
+        if (n == MAX_ITEM)
+            return 0;
+        if (b->pos - y >= 3 && han3(t + y)) {
+            cp[n++] = ((UChar32)(t[y] & 0x0F) << 12) |
+                      ((UChar32)(t[y + 1] & 0x3F) << 6) | (t[y + 2] & 0x3F);
+            y += 3;
+            continue;
+        }
+        size_t en;
+        if (!next_han(t, y, b->pos, &en, &cp[n]))
+            return 0;
+        n++;
+        y = en;
+    }
+    return n;
+}
+
+/* One item of a series: bytes [a, b) of L characters.  The first item may
+ * be cut from the end of a longer Han run, the last from the start of one. */
+enum { CUT_NONE = 0, CUT_FIRST, CUT_LAST };
+typedef struct pitem {
+    size_t a, b;
+    int cut;
+} pitem;
+
+/* Whether some run of 3 or more consecutive items (n of them, item i's L
+ * code points at cp + i * MAX_ITEM) has the same code point at some
+ * position: parallel_report can report nothing otherwise. */
+static bool any_run(const UChar32 *cp, size_t n, size_t L)
+{
+    if (n < 3)
+        return false;
+    for (size_t pos = 0; pos < L; pos++) {
+        size_t run = 1;
+        for (size_t i = 1; i < n; i++) {
+            if (cp[i * MAX_ITEM + pos] != cp[(i - 1) * MAX_ITEM + pos])
+                run = 1;
+            else if (++run >= 3)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Reports, left to right, each longest run (≥ 3) of consecutive items that
+ * share the character at some position (item i's code points at cp + i *
+ * MAX_ITEM).  A cut last item needs a shared character after its first: in
+ * 培养一批、选拔一批、储备一批年轻干部 the shared 一批 marks where the item ends;
+ * in 不躲、不拖、不等待 the shared 不 says nothing about where 不等待 ends.  A
+ * cut first item is taken at any shared position (做到马上办、网上办、就近办
+ * shares only the last 办), so 发展哲学、经济学、政治学 still yields 展哲学:
+ * telling those apart needs word boundaries, which this byte scanner does
+ * not have.  items is the caller's scratch buffer. */
+static bool parallel_report(const char *text, const pitem *it,
+                            const UChar32 *cp, size_t n_items, size_t L,
+                            tifa_buf *items, tifa_rhetoric_span_fn fn,
+                            void *user)
+{
+    size_t i = 0;
+    while (i + 2 < n_items) {
+        const UChar32 *base = cp + i * MAX_ITEM;
+        size_t r = 1;
+        for (size_t pos = 0; pos < L; pos++) {
+            size_t rp = 1;
+            while (i + rp < n_items &&
+                   !(it[i + rp].cut == CUT_LAST && pos == 0) &&
+                   cp[(i + rp) * MAX_ITEM + pos] == base[pos])
+                rp++;
+            if (rp > r)
+                r = rp;
+        }
+        if (r < 3) {
+            i++;
+            continue;
+        }
+        bool ok = true;
+        tifa_buf_clear(items);
+        for (size_t k = i; k < i + r; k++) {
+            if (k > i)
+                ok = ok && tifa_buf_puts(items, " | ") == TIFA_OK;
+            ok = ok && tifa_buf_append(items, text + it[k].a,
+                                       it[k].b - it[k].a) == TIFA_OK;
+        }
+        if (!ok)
+            return false;
+        size_t a = it[i].a, b = it[i + r - 1].b;
+        fn(TIFA_PARALLEL, items->data, b - a, a, user);
+        i += r;
+    }
+    return true;
+}
+
+/* Scratch memory of one scan, kept across paragraphs. */
+typedef struct scratch {
+    pitem *it;    /* items of a chain */
+    UChar32 *cp;  /* their code points, MAX_ITEM per item */
+    size_t cap;   /* entries of it (cp: cap * MAX_ITEM) */
+    tifa_buf items;
+} scratch;
+
+static bool scratch_fit(scratch *s, size_t n)
+{
+    if (n <= s->cap)
+        return true;
+    size_t cap = s->cap ? s->cap : 64;
+    while (cap < n)
+        cap *= 2;
+    pitem *b = realloc(s->it, cap * sizeof *b);
+    if (b)
+        s->it = b;
+    UChar32 *c = realloc(s->cp, cap * MAX_ITEM * sizeof *c);
+    if (c)
+        s->cp = c;
+    if (!b || !c)
+        return false;
+    s->cap = cap;
+    return true;
+}
+
+/* Parallel series of the paragraph [p, e), from its ns separators sp.  This is
+ * the definition of docs/statistics.md worked on bytes, decoding only the
+ * gaps between neighbouring separators of one kind and the few characters
+ * before the first and after the last separator of a chain:
  *   a chain starts at separator j and takes the following separators of
  *   the same kind while each gap is an item of the same length L;
  *   the first item is the last L Han characters before separator j, unless
@@ -537,28 +635,46 @@ static int sep_at(const unsigned char *t, size_t q, size_t e)
  *   the last item is the first L Han characters after the last separator,
  *   unless there are fewer, or that Han run (≤ MAX_ITEM characters) ends
  *   at a separator of the same kind and has another length;
- *   the next chain starts at the last separator of this one. */
-static bool parallel_para(const char *text, size_t p, size_t e, const evv *ev,
-                          size_t *seps, tifa_rhetoric_fn fn, void *user)
+ *   the next chain starts at the last separator of this one.
+ * Most chains share no character among three neighbouring items, so each
+ * chain is first tested with its widest possible items (the L characters on
+ * either side, whatever the runs around them): if no three neighbours share
+ * a character there, nothing can be reported (the real items are the same
+ * list or a shorter one, with the same characters), and the runs are not
+ * measured at all. */
+static bool parallel_para(const char *text, size_t p, size_t e,
+                          const sep *sp, size_t ns, scratch *sc,
+                          tifa_rhetoric_span_fn fn, void *user)
 {
     const unsigned char *t = (const unsigned char *)text;
-    size_t ns = 0;
-    for (size_t k = 0; k < ev->n; k++)
-        if (ev->e[k].type == EV_SEP)
-            seps[ns++] = k;
-    if (ns < 2)
-        return true;
-    enum { SMALL = 64 };
-    pitem small[SMALL + 2], *it = small;
+    enum { M = MAX_ITEM };
+    /* the link that ended the previous chain starts the next one: its
+     * result is kept */
+    size_t kept = SIZE_MAX, kept_len = 0;
+    UChar32 kept_cp[MAX_ITEM];
     size_t j = 0;
-    bool ok = true;
-    while (ok && j + 1 < ns) {
-        const event *sj = &ev->e[seps[j]];
+    while (j + 1 < ns) {
+        const sep *sj = &sp[j];
+        /* slot 0: the first item; slot k - j + 1: the gap after k; then
+         * the last item */
         size_t L = 0, b = j;
-        while (b + 1 < ns && ev->e[seps[b + 1]].kind == sj->kind) {
-            size_t len = item_gap(t, &ev->e[seps[b]], &ev->e[seps[b + 1]]);
-            if (!len || (L && len != L))
+        while (b + 1 < ns && sp[b + 1].kind == sj->kind) {
+            if (!scratch_fit(sc, b - j + 3))
+                return false;
+            UChar32 *slot = sc->cp + (b - j + 1) * M;
+            size_t len;
+            if (b == kept) {
+                len = kept_len;
+                memcpy(slot, kept_cp, len * sizeof *slot);
+            } else {
+                len = item_gap(t, &sp[b], &sp[b + 1], slot);
+            }
+            if (!len || (L && len != L)) {
+                kept = b;
+                kept_len = len;
+                memcpy(kept_cp, slot, len * sizeof *slot);
                 break;
+            }
             L = len;
             b++;
         }
@@ -566,17 +682,59 @@ static bool parallel_para(const char *text, size_t p, size_t e, const evv *ev,
             j++;
             continue;
         }
-        if (b - j + 2 > SMALL + 2 && it == small) {
-            it = malloc((ns + 2) * sizeof *it);
-            if (!it) {
-                ok = false;
+        /* the widest items: L characters before j, the gaps, L after b */
+        UChar32 *cp = sc->cp;
+        size_t g = b - j, back[MAX_ITEM + 2];
+        size_t r = 0, q = sj->pos;
+        while (q > p && r < L) {
+            UChar32 c;
+            if (!prev_han(t, p, q, &back[r], &c))
                 break;
+            cp[L - 1 - r] = c;
+            q = back[r];
+            r++;
+        }
+        bool first = r == L;
+        unsigned shared = ~0u; /* one gap: positions first and gap share */
+        if (g == 1) {
+            shared = 0;
+            for (size_t pos = 0; first && pos < L; pos++)
+                if (cp[pos] == cp[M + pos])
+                    shared |= 1u << pos;
+            if (!shared) { /* three items could not share a position */
+                j = b;
+                continue;
             }
         }
+        UChar32 *lcp = cp + (g + 1) * M;
+        size_t y = sep_end(&sp[b]), iend = y;
+        r = 0;
+        while (y < e && r < L) {
+            if (!next_han(t, y, e, &iend, &lcp[r]))
+                break;
+            y = iend;
+            r++;
+        }
+        bool last = r == L;
+        if (g == 1) {
+            bool any = false;
+            for (size_t pos = 0; last && pos < L; pos++)
+                any = any || ((shared >> pos & 1) && lcp[pos] == cp[M + pos]);
+            if (!any) {
+                j = b;
+                continue;
+            }
+        } else if (!any_run(first ? cp : cp + M,
+                            (first ? 1 : 0) + g + (last ? 1 : 0), L)) {
+            j = b;
+            continue;
+        }
+        /* the real items: measure the runs on either side */
+        pitem *it = sc->it;
         size_t n_items = 0;
-        /* first item: walk back over up to MAX_ITEM + 1 Han characters */
-        size_t back[MAX_ITEM + 2];
-        size_t r = 0, q = sj->pos;
+        UChar32 *icp = cp; /* code points of it[0] */
+        r = 0;
+        q = sj->pos;
         while (q > p && r <= MAX_ITEM) {
             size_t st;
             UChar32 c;
@@ -591,12 +749,11 @@ static bool parallel_para(const char *text, size_t p, size_t e, const evv *ev,
         if (r >= L && !(whole_item && r != L))
             it[n_items++] =
                 (pitem){back[L - 1], sj->pos, r > L ? CUT_FIRST : CUT_NONE};
-        /* items between separators (item_gap has checked they are Han) */
+        else
+            icp += MAX_ITEM; /* the gaps start at slot 1 */
         for (size_t k = j; k < b; k++)
-            it[n_items++] =
-                (pitem){ev->e[seps[k]].end, ev->e[seps[k + 1]].pos, CUT_NONE};
-        /* last item: the first L Han characters after separator b */
-        size_t y = ev->e[seps[b]].end, iend = y;
+            it[n_items++] = (pitem){sep_end(&sp[k]), sp[k + 1].pos, CUT_NONE};
+        y = sep_end(&sp[b]);
         r = 0;
         while (y < e && r <= MAX_ITEM) {
             size_t en;
@@ -611,49 +768,57 @@ static bool parallel_para(const char *text, size_t p, size_t e, const evv *ev,
         bool whole_last =
             r <= MAX_ITEM && y < e && sep_at(t, y, e) == sj->kind;
         if (r >= L && !(whole_last && r != L))
-            it[n_items++] =
-                (pitem){ev->e[seps[b]].end, iend, r > L ? CUT_LAST : CUT_NONE};
-        parallel_report(text, it, n_items, L, fn, user);
+            it[n_items++] = (pitem){sep_end(&sp[b]), iend,
+                                    r > L ? CUT_LAST : CUT_NONE};
+        if (!parallel_report(text, it, icp, n_items, L, &sc->items, fn, user))
+            return false;
         j = b;
     }
-    if (it != small)
-        free(it);
-    return ok;
+    return true;
 }
 
-void tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
-                        void *user)
+/* --------------------------------------------------------------- driver -- */
+
+void tifa_rhetoric_scan_spans(const char *text, size_t len,
+                              tifa_rhetoric_span_fn fn, void *user)
 {
     if (!text || !fn)
         return;
     const unsigned char *t = (const unsigned char *)text;
-    evv ev = {0};
-    size_t *seps = NULL, seps_cap = 0;
+    sepv sv = {0};
+    markv mv = {0};
+    scratch sc = {0};
     mvec shi = {0}, di = {0}, dun = {0};
-    size_t p = 0;
-    bool ok = true;
+    bool ok = text_events(t, len, &sv, &mv);
+    size_t p = 0, k = 0, ks = 0;
     while (ok && p < len) {
-        const char *nl = memchr(text + p, '\n', len - p);
-        size_t e = nl ? (size_t)(nl - text) : len;
+        /* the paragraph [p, e) holds marks k .. k1 - 1, separators ks ..
+         * ks1 - 1 */
+        size_t k1 = k;
+        while (k1 < mv.n && mv.e[k1].type != MK_NL)
+            k1++;
+        size_t e = k1 < mv.n ? mv.e[k1].pos : len;
+        size_t ks1 = ks;
+        while (ks1 < sv.n && sv.e[ks1].pos < e)
+            ks1++;
         /* X、 at the start of the paragraph, after white space */
         size_t f = p;
         while (f < e) {
-            int32_t k = 0, lim = e - f > 8 ? 8 : (int32_t)(e - f);
+            int32_t kk = 0, lim = e - f > 8 ? 8 : (int32_t)(e - f);
             UChar32 c;
-            U8_NEXT(t + f, k, lim, c);
+            U8_NEXT(t + f, kk, lim, c);
             if (c < 0 || !is_white(c))
                 break;
-            f += (size_t)k;
+            f += (size_t)kk;
         }
         if (f + 6 <= e && ordinal3(t + f) && t[f + 3] == 0xE3 &&
             t[f + 4] == 0x80 && t[f + 5] == 0x81)
             ok = mvec_push(&dun, (marker){f, f + 6, sentence_end(t, f + 6, e),
                                           ordinal3(t + f)});
-        ok = ok && para_events(t, p, e, &ev);
         shi.n = 0;
-        for (size_t k = 0; ok && k < ev.n; k++) {
-            size_t x = ev.e[k].pos;
-            if (ev.e[k].type == EV_SHI) {
+        for (size_t i = k; ok && i < k1; i++) {
+            size_t x = mv.e[i].pos;
+            if (mv.e[i].type == MK_SHI) {
                 /* X是: the ordinal right before 是, and no Han character
                  * before the ordinal (so 统一是 is no marker) */
                 int o = x - p >= 3 ? ordinal3(t + x - 3) : 0;
@@ -663,7 +828,7 @@ void tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
                     ok = mvec_push(&shi, (marker){x - 3, x + 3,
                                                   sentence_end(t, x + 3, e),
                                                   o});
-            } else if (ev.e[k].type == EV_DI && x + 6 < e) {
+            } else if (mv.e[i].type == MK_DI && x + 6 < e) {
                 /* 第X followed by ， , 、 : or ： */
                 int o = ordinal3(t + x + 3);
                 size_t item = 0;
@@ -680,28 +845,50 @@ void tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
                                                  sentence_end(t, item, e), o});
             }
         }
-        if (ok)
-            enum_report(text, &shi, fn, user);
-        if (ok && ev.n > seps_cap) {
-            size_t *q = realloc(seps, ev.n * sizeof *q);
-            if (!q)
-                ok = false;
-            else {
-                seps = q;
-                seps_cap = ev.n;
-            }
-        }
-        if (ok)
-            ok = parallel_para(text, p, e, &ev, seps, fn, user);
+        if (ok && shi.n)
+            ok = enum_report(text, &shi, &sc.items, fn, user);
+        if (ok && ks1 - ks >= 2)
+            ok = parallel_para(text, p, e, sv.e + ks, ks1 - ks, &sc, fn, user);
         p = e + 1;
+        k = k1 + 1;
+        ks = ks1;
     }
-    if (ok) {
-        enum_report(text, &di, fn, user);
-        enum_report(text, &dun, fn, user);
-    }
-    free(ev.e);
-    free(seps);
+    if (ok)
+        ok = enum_report(text, &di, &sc.items, fn, user);
+    if (ok)
+        enum_report(text, &dun, &sc.items, fn, user);
+    free(sv.e);
+    free(mv.e);
+    free(sc.it);
+    free(sc.cp);
+    tifa_buf_free(&sc.items);
     free(shi.m);
     free(di.m);
     free(dun.m);
+}
+
+/* tifa_rhetoric_scan: the stretch copied out as a string. */
+typedef struct copy_ctx {
+    const char *text;
+    tifa_rhetoric_fn fn;
+    void *user;
+} copy_ctx;
+
+static void copy_stretch(tifa_device device, const char *items,
+                         size_t stretch_len, size_t offset, void *user)
+{
+    copy_ctx *c = user;
+    char *stretch = tifa_strndup(c->text + offset, stretch_len);
+    if (stretch)
+        c->fn(device, items, stretch, offset, c->user);
+    free(stretch);
+}
+
+void tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
+                        void *user)
+{
+    if (!text || !fn)
+        return;
+    copy_ctx c = {text, fn, user};
+    tifa_rhetoric_scan_spans(text, len, copy_stretch, &c);
 }

@@ -137,6 +137,15 @@ typedef void (*tifa_rhetoric_fn)(tifa_device device, const char *items,
                                  const char *text, size_t offset, void *user);
 void tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
                         void *user);
+/* The same instances in the same order, with the stretch left in place:
+ * it is the stretch_len bytes of text at offset (not NUL-terminated), so
+ * nothing is copied (enumerations of section headings span most of a
+ * document). */
+typedef void (*tifa_rhetoric_span_fn)(tifa_device device, const char *items,
+                                      size_t stretch_len, size_t offset,
+                                      void *user);
+void tifa_rhetoric_scan_spans(const char *text, size_t len,
+                              tifa_rhetoric_span_fn fn, void *user);
 
 /* --------------------------------------------------------- stats engine -- */
 
@@ -200,6 +209,10 @@ tifa_status tifa_keyness_table_add(tifa_keyness_table *table,
                                    const char *target, const char *reference,
                                    const char *kind, const char *feature,
                                    double a, double b, double c, double d);
+/* Moves every row of `from` into `into`; `from` is left empty (free it as
+ * usual).  The written table is the same whichever table rows came from. */
+tifa_status tifa_keyness_table_absorb(tifa_keyness_table *into,
+                                      tifa_keyness_table *from);
 tifa_status tifa_keyness_table_write(tifa_keyness_table *table,
                                      const char *path,
                                      const tifa_csv_options *csv,
@@ -217,6 +230,9 @@ typedef struct tifa_ngram_options {
     size_t top_k;            /* per (corpus, unit, n); 0 = all */
     const char *stoplist;    /* file of n-grams never counted, or NULL */
     size_t memory_budget;    /* bytes; 0 = unlimited (see docs/ngrams.md) */
+    int threads;             /* threads of tifa_ngrams_write; 0 or 1 = the
+                              * calling thread only.  The output does not
+                              * depend on it. */
 } tifa_ngram_options;
 
 typedef struct tifa_ngrams tifa_ngrams;
@@ -235,13 +251,15 @@ tifa_status tifa_ngrams_merge(tifa_ngrams *into, tifa_ngrams *from);
  * it was counted with (docs/ngrams.md has the format). */
 tifa_status tifa_ngrams_save(const tifa_ngrams *ngrams, const char *path);
 tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status);
-/* ngrams.csv (SPEC §6) plus n-gram rows for keyness (may be NULL). */
+/* ngrams.csv (SPEC §6) plus n-gram rows for keyness (may be NULL), on
+ * options.threads threads (the calling one included; serial under a memory
+ * budget that spilled).  Byte-identical output whatever the thread count. */
 tifa_status tifa_ngrams_write(tifa_ngrams *ngrams, const char *path,
                               const tifa_csv_options *csv,
                               tifa_keyness_table *keyness);
 /* Replaces the output filters (n ranges within what was counted, min_count,
- * min_docs, top_k, stoplist, memory_budget) of an engine, e.g. of a loaded
- * shard when `tifa merge` should write with other filters.  A changed char_max/word_max or an n
+ * min_docs, top_k, stoplist, memory_budget) and the write's threads of an
+ * engine, e.g. of a loaded shard when `tifa merge` should write with other filters.  A changed char_max/word_max or an n
  * range outside the counted one gives TIFA_EUSAGE. */
 tifa_status tifa_ngrams_set_filters(tifa_ngrams *ngrams,
                                     const tifa_ngram_options *options);

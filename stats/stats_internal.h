@@ -1,7 +1,7 @@
 /*
  * stats_internal.h — helpers shared between the files of the statistics
  * stage (not part of the public API): GSL set-up, UTF-8 helpers and the
- * Aho–Corasick automaton used for lexicon totals.
+ * string matcher used for lexicon totals.
  */
 #ifndef TIFA_STATS_INTERNAL_H
 #define TIFA_STATS_INTERNAL_H
@@ -24,25 +24,27 @@ typedef void (*tifa_match_fn)(size_t family, const char *match, size_t bytes,
 tifa_status tifa_patterns_scan_text(tifa_patterns *patterns, const char *text,
                                     size_t len, tifa_match_fn fn, void *user);
 
-/* ----------------------------------------------------- Aho–Corasick -- */
+/* ------------------------------------------------------ lexicon matcher -- */
 
-/* An automaton over the characters of a fixed set of strings (ids 0..n-1),
- * given as UTF-8.  Built once, then used read-only by any number of
+/* Finds the occurrences of a fixed set of strings (ids 0..n-1, given as
+ * UTF-8) in text: a filter on the last bytes before every character end and
+ * a backwards suffix trie (aho.c; it replaced an Aho–Corasick automaton,
+ * hence the names).  Built once, then used read-only by any number of
  * threads.  A string that is not valid UTF-8 never matches. */
 typedef struct tifa_ac tifa_ac;
 
-/* strings[i] of lens[i] bytes; empty strings are ignored. Caller frees with
- * tifa_ac_free. */
+/* strings[i] of lens[i] bytes; empty strings are ignored; of identical
+ * strings only the first id is counted. Caller frees with tifa_ac_free. */
 tifa_ac *tifa_ac_new(const char *const *strings, const size_t *lens, size_t n,
                      tifa_status *status);
 void tifa_ac_free(tifa_ac *ac);
 
-/* As tifa_ac_new, with the cap on the automaton's complete sparse sets (in
- * entries; 0 = the default, see aho.c).  Above the cap the automaton keeps
- * trie edges only and follows failure links; tests pass 1 to check that
- * mode. */
-tifa_ac *tifa_ac_new_budget(const char *const *strings, const size_t *lens,
-                            size_t n, size_t cs_budget, tifa_status *status);
+/* As tifa_ac_new, with flags: TIFA_AC_NO_FILTER makes tifa_ac_count skip
+ * its filter and walk the trie at every byte position (slow; tests check
+ * that both give the same counts). */
+enum { TIFA_AC_NO_FILTER = 1 };
+tifa_ac *tifa_ac_new_flags(const char *const *strings, const size_t *lens,
+                           size_t n, unsigned flags, tifa_status *status);
 
 /* Per-thread accounting for tifa_ac_count, indexed by string id (arrays of
  * n entries, owned by the caller).  A string's entries are valid for the

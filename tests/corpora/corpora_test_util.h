@@ -152,6 +152,28 @@ static inline char *write_file(const char *dir, const char *name, const void *by
     return p;
 }
 
+/* Writes parts random pieces of pool (np entries) to out (NUL-terminated;
+ * the caller makes room for parts times the longest piece) and returns
+ * the length.  The last `rare` pieces are drawn only one time in `odds`.
+ * *seed is a linear congruential state the caller keeps. */
+static inline size_t random_mix(char *out, const char *const *pool, size_t np,
+                                int parts, size_t rare, unsigned odds,
+                                unsigned *seed)
+{
+    size_t n = 0;
+    for (int j = 0; j < parts; j++) {
+        *seed = *seed * 1103515245u + 12345u;
+        size_t k = (*seed >> 16) % np;
+        if (rare && k >= np - rare && (*seed >> 8) % odds != 0)
+            k %= np - rare;
+        size_t len = strlen(pool[k]);
+        memcpy(out + n, pool[k], len);
+        n += len;
+    }
+    out[n] = '\0';
+    return n;
+}
+
 static inline char *read_all(const char *path, size_t *n)
 {
     FILE *f = fopen(path, "rb");

@@ -291,6 +291,32 @@ static void test_encoding_override(void **state)
     tifa_diag_free(diag);
 }
 
+/* tifa_decode of n (<= 1080) bytes as UTF-8 equals ICU's UTF-8 converter
+ * output (one U+FFFD per maximal ill-formed subpart).  Line ends aside:
+ * we turn CR into LF, so callers' bytes hold no CR. */
+static void expect_icu_utf8(const char *in, size_t n, int round)
+{
+    UErrorCode err = U_ZERO_ERROR;
+    UConverter *cnv = ucnv_open("UTF-8", &err);
+    UChar u[2048];
+    int32_t ul = ucnv_toUChars(cnv, u, 2048, in, (int32_t)n, &err);
+    ucnv_close(cnv);
+    char want[4096];
+    int32_t wl = 0;
+    u_strToUTF8(want, sizeof want, &wl, u, ul, &err);
+    assert_true(U_SUCCESS(err));
+    tifa_diag *diag = tifa_diag_new();
+    char *out;
+    size_t out_n;
+    assert_int_equal(
+        tifa_decode(in, n, "utf-8", "r", false, diag, &out, &out_n, NULL),
+        TIFA_OK);
+    if (out_n != (size_t)wl || memcmp(out, want, out_n) != 0)
+        fail_msg("round %d differs from ICU", round);
+    free(out);
+    tifa_diag_free(diag);
+}
+
 /* Random byte strings: our UTF-8 fast path gives exactly ICU's UTF-8
  * converter output (one U+FFFD per maximal ill-formed subpart). */
 static void test_utf8_matches_icu(void **state)
@@ -308,26 +334,29 @@ static void test_utf8_matches_icu(void **state)
             seed = seed * 1103515245u + 12345u;
             in[i] = (char)pool[(seed >> 16) % sizeof pool];
         }
-        UErrorCode err = U_ZERO_ERROR;
-        UConverter *cnv = ucnv_open("UTF-8", &err);
-        UChar u[64];
-        int32_t ul = ucnv_toUChars(cnv, u, 64, in, (int32_t)n, &err);
-        ucnv_close(cnv);
-        char want[256];
-        int32_t wl = 0;
-        u_strToUTF8(want, sizeof want, &wl, u, ul, &err);
-        assert_true(U_SUCCESS(err));
-        tifa_diag *diag = tifa_diag_new();
-        char *out;
-        size_t out_n;
-        assert_int_equal(tifa_decode(in, n, "utf-8", "r", false, diag, &out,
-                                     &out_n, NULL),
-                         TIFA_OK);
-        /* Line ends aside (we turn CR into LF; the pool has no CR). */
-        if (out_n != (size_t)wl || memcmp(out, want, out_n) != 0)
-            fail_msg("round %d differs from ICU", round);
-        free(out);
-        tifa_diag_free(diag);
+        expect_icu_utf8(in, n, round);
+    }
+}
+
+/* Longer strings made mostly of whole characters (so that the 16-byte
+ * validation blocks see long valid runs: ASCII, three-byte CJK with every
+ * kind of lead, two- and four-byte characters) with a stray bad byte now
+ * and then, anywhere in a block: the result is still exactly ICU's. */
+static void test_utf8_blocks_match_icu(void **state)
+{
+    (void)state;
+    static const char *const pool[] = {
+        "a", "\n", ",", "中", "国", "，", "。", "\xE1\x80\x80", "\xEC\xBF\xBF",
+        "\xEE\x80\x80", "\xEF\xBF\xBD", "\xE0\xA0\x80", "\xED\x9F\xBF", "é",
+        "\xF0\x9F\x98\x80", "\xF0\xA0\x80\x80", "\xE4\xB7\x80", "中文中文中文",
+        "\x80", "\xED\xA0\x80", "\xE0\x80", "\xE4\xB8", "\xFF", "\xC0\xAF"};
+    const size_t np = sizeof pool / sizeof pool[0];
+    unsigned seed = 99;
+    for (int round = 0; round < 5000; round++) {
+        char in[60 * 18 + 1]; /* parts times the longest piece */
+        /* bad pieces (the last six) one time in eight */
+        size_t n = random_mix(in, pool, np, 1 + round % 60, 6, 8, &seed);
+        expect_icu_utf8(in, n, round);
     }
 }
 
@@ -343,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_loader_chunk_boundary),
         cmocka_unit_test(test_encoding_override),
         cmocka_unit_test(test_utf8_matches_icu),
+        cmocka_unit_test(test_utf8_blocks_match_icu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 #include <unicode/unorm2.h>
 #include <unicode/uscript.h>
 #include <unicode/ustring.h>
+#include <unicode/utf8.h>
 
 static char *norm(const char *s, bool simplified)
 {
@@ -235,6 +236,96 @@ static void test_sentence_fast_path(void **state)
     tifa_segmenter_free(seg);
 }
 
+/* The fused record cleaner (tifa_normalizer_clean_i) gives exactly what
+ * the separate steps give: NFKC, then paragraphs, then the counts (which
+ * the tests above tie to ICU).  Random texts mix long Han runs (the 16-byte
+ * path), mapped and composed characters, blanks of every kind at both
+ * ends of lines, empty lines, CR, terminators, ATerm and hard breaks. */
+static void test_clean_fused(void **state)
+{
+    (void)state;
+    static const char *const pool[] = {
+        "中", "国家发展改革", "一二三四五六七八九十", "\xE4\xB7\x80", "，", "。",
+        "、", "“", "”", "！", "?", " ", "\t", "\r", "\n", "\n\n",
+        "\xE3\x80\x80", "\xC2\xA0", "\xE2\x80\x82", "Ａ", "１", "3", ".", "a.",
+        "…", "㈠", "\xE2\x80\x8B", "\xEF\xA4\x80", "\xF0\xA0\x80\x80", "〇",
+        "々", "（", "）", "：", "; ", "¨", "e\xCC\x81", "\xCC\x81", "ﾊﾟ"};
+    const size_t np = sizeof pool / sizeof pool[0];
+    tifa_status st;
+    tifa_normalizer *nz = tifa_normalizer_new_i(false, &st);
+    tifa_segmenter *seg = tifa_segmenter_new(&st);
+    assert_non_null(nz);
+    assert_non_null(seg);
+    unsigned seed = 4242;
+    size_t fused = 0;
+    for (int round = 0; round < 4000; round++) {
+        char in[80 * 30 + 1]; /* parts times the longest piece */
+        /* Combining marks (the last three) send the whole text to the
+         * separate steps; they are rare so that most texts stay on the
+         * fused path. */
+        size_t n = random_mix(in, pool, np, 1 + round % 80, 3, 16, &seed);
+        tifa_buf norm = {0}, want = {0}, got = {0};
+        assert_int_equal(tifa_normalizer_run_i(nz, in, n, &norm), TIFA_OK);
+        assert_int_equal(tifa_paragraphs_i(norm.data ? norm.data : "",
+                                           norm.len, &want),
+                         TIFA_OK);
+        size_t chars = 0, sentences = 0, wc, ws;
+        bool counted;
+        assert_int_equal(tifa_normalizer_clean_i(nz, seg, in, n, &got, &chars,
+                                                 &sentences, &counted),
+                         TIFA_OK);
+        if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+            fail_msg("round %d: text differs for '%s'", round, in);
+        if (counted) {
+            fused++;
+            tifa_text_counts_i(seg, want.data, want.len, &wc, &ws);
+            if (wc != chars || ws != sentences)
+                fail_msg("round %d: counts %zu/%zu, separately %zu/%zu "
+                         "for '%s'",
+                         round, chars, sentences, wc, ws, in);
+        }
+        tifa_buf_free(&norm);
+        tifa_buf_free(&want);
+        tifa_buf_free(&got);
+    }
+    assert_true(fused > 1500); /* the fused path was taken */
+    tifa_normalizer_free_i(nz);
+    tifa_segmenter_free(seg);
+}
+
+/* The counter's 16-byte Han runs agree with ICU on long paragraphs. */
+static void test_counts_long_runs(void **state)
+{
+    (void)state;
+    static const char *const pool[] = {
+        "中", "国家发展改革委员会", "\xE4\xB8\x80", "\xE4\xB7\x80", "\xE4\xB7\xBF",
+        "\xE9\xBF\xBF", "。", ",", "“", "”", " ", "3.5", "!", "\n", "〇",
+        "\xF0\xA0\x80\x80", "\xE3\x90\x80", "a", "\xEF\xA4\x80"};
+    const size_t np = sizeof pool / sizeof pool[0];
+    tifa_status st;
+    tifa_segmenter *seg = tifa_segmenter_new(&st);
+    unsigned seed = 777;
+    for (int round = 0; round < 3000; round++) {
+        char in[100 * 27 + 1]; /* parts times the longest piece */
+        size_t n = random_mix(in, pool, np, 1 + round % 100, 0, 1, &seed);
+        size_t chars, sentences;
+        tifa_text_counts_i(seg, in, n, &chars, &sentences);
+        /* Han by ICU's script property, sentences by its break iterator. */
+        size_t han = 0;
+        for (int32_t i = 0; i < (int32_t)n;) {
+            UChar32 c;
+            U8_NEXT(in, i, (int32_t)n, c);
+            UErrorCode err = U_ZERO_ERROR;
+            han += uscript_getScript(c, &err) == USCRIPT_HAN;
+        }
+        size_t icu = tifa_count_sentences_icu_i(seg, in, n);
+        if (han != chars || icu != sentences)
+            fail_msg("round %d: %zu/%zu, ICU %zu/%zu", round, chars,
+                     sentences, han, icu);
+    }
+    tifa_segmenter_free(seg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +334,8 @@ int main(void)
         cmocka_unit_test(test_han_runs),      cmocka_unit_test(test_sentences),
         cmocka_unit_test(test_words),
         cmocka_unit_test(test_sentence_fast_path),
+        cmocka_unit_test(test_clean_fused),
+        cmocka_unit_test(test_counts_long_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

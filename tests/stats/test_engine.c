@@ -604,6 +604,60 @@ static void test_text_scope_and_none_group(void **state)
     free_table(&t);
 }
 
+/* rhetoric.csv shows the first 200 characters of an instance's text and
+ * then "…": the engine keeps only that much (an enumeration of headings
+ * spans most of a document).  一是 + n × 好 + 。二是乙 is n + 6 characters:
+ * 200 are shown whole, 201 cut after 200. */
+static void test_rhetoric_text_capped(void **state)
+{
+    (void)state;
+    tifa_diag *diag = tifa_diag_new();
+    tifa_patterns *p = patterns(diag);
+    tifa_stats_options o;
+    options(&o, p, NULL);
+    o.n_slogan_lists = 0;
+    tifa_status st;
+    tifa_stats *s = tifa_stats_new(&o, diag, &st);
+    assert_non_null(s);
+    char *text[2];
+    tifa_doc d[2];
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = 194 + k;
+        text[k] = malloc(3 * n + 64);
+        strcpy(text[k], "一是");
+        for (size_t i = 0; i < n; i++)
+            strcat(text[k], "好");
+        strcat(text[k], "。二是乙。");
+        make_doc(&d[k], k, k ? "long" : "fits", "c", NULL, NULL, text[k],
+                 n + 5, NULL);
+        assert_int_equal(tifa_stats_add_doc(s, &d[k]), TIFA_OK);
+    }
+    assert_int_equal(tifa_stats_freeze_lexicon(s), TIFA_OK);
+    for (size_t k = 0; k < 2; k++)
+        assert_int_equal(tifa_stats_count_totals(s, &d[k]), TIFA_OK);
+    write_all(s, "capped");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/capped", tmpdir);
+    table t = read_table(dir, "rhetoric.csv");
+    char **r = find(&t, "c", "fits", "enumeration", NULL);
+    assert_non_null(r);
+    size_t len = strlen(text[0]) - strlen("。"); /* up to 乙 */
+    assert_int_equal(strlen(r[4]), len);
+    assert_memory_equal(r[4], text[0], len);
+    r = find(&t, "c", "long", "enumeration", NULL);
+    assert_non_null(r);
+    /* 2 + 195 + 1 + 2 = 200 characters, 3 bytes each, then … */
+    assert_int_equal(strlen(r[4]), 600 + 3);
+    assert_memory_equal(r[4], text[1], 600);
+    assert_string_equal(r[4] + 600, "…");
+    free_table(&t);
+    tifa_stats_free(s);
+    tifa_patterns_free(p);
+    tifa_diag_free(diag);
+    free(text[0]);
+    free(text[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +667,7 @@ int main(void)
         cmocka_unit_test(test_workers_identical),
         cmocka_unit_test(test_bootstrap_and_comparisons),
         cmocka_unit_test(test_text_scope_and_none_group),
+        cmocka_unit_test(test_rhetoric_text_capped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

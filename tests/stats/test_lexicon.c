@@ -1,10 +1,11 @@
 /*
  * test_lexicon.c — `total` counts (SPEC §4: non-overlapping occurrences of
- * each string, scanning left to right) through the Aho–Corasick automaton,
+ * each string, scanning left to right) through the lexicon matcher (aho.c),
  * against a naive per-string count written here (the str.count rule), on
  * random texts over small alphabets where overlaps and shared
  * prefixes/suffixes are everywhere, through tifa_ac_count (the engine's
- * path) in both automaton modes; plus hand cases; plus KWIC rows.
+ * path) with and without its filter, also on texts full of broken UTF-8;
+ * plus hand cases; plus KWIC rows.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include <setjmp.h>
@@ -31,6 +32,16 @@ static size_t naive_count(const char *text, const char *pat)
         p += lp;
     }
     return n;
+}
+
+/* The first id whose string equals pats[i]: of equal strings only that one
+ * is counted. */
+static size_t first_id(char **pats, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(pats[j], pats[i]))
+            return j;
+    return i;
 }
 
 /* The totals of the n strings of ac in text, through tifa_ac_count, added
@@ -77,13 +88,7 @@ static void test_ac_random(void **state)
     count_text(ac, NP, text, cnt);
     for (size_t i = 0; i < NP; i++) {
         /* duplicates among the random strings map to the first id */
-        size_t first = i;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(pats[j], pats[i])) {
-                first = j;
-                break;
-            }
-        if (first != i)
+        if (first_id(pats, i) != i)
             continue;
         assert_int_equal(cnt[i], naive_count(text, pats[i]));
     }
@@ -121,10 +126,30 @@ static void test_ac_hand(void **state)
     tifa_ac_free(ac);
 }
 
+/* Counts text (n bytes) as a new document of t and checks every string's
+ * total against the naive count; a string equal to an earlier one counts
+ * under the earlier id only. */
+static void check_doc(const tifa_ac *ac, char **pats, size_t np,
+                      const char *text, size_t n, tifa_ac_tally *t)
+{
+    t->cur++;
+    t->ntouched = 0;
+    tifa_ac_count(ac, text, n, t);
+    size_t *got = calloc(np, sizeof *got);
+    assert_non_null(got);
+    for (size_t k = 0; k < t->ntouched; k++)
+        got[t->touched[k]] = t->cnt[t->touched[k]];
+    for (size_t i = 0; i < np; i++)
+        assert_int_equal(got[i], first_id(pats, i) == i
+                                     ? naive_count(text, pats[i])
+                                     : 0);
+    free(got);
+}
+
 /* tifa_ac_count (the engine's path: accounting inside the scan) against the
- * naive count, for both automaton modes (complete sparse sets, and trie
- * edges with failure links, forced by a budget of 1 entry), on random texts
- * over an alphabet that mixes one-, two-, three- and four-byte characters,
+ * naive count, with the filter and without it (the trie walked at every
+ * byte), on random texts over an alphabet that mixes one-, two-, three- and
+ * four-byte characters,
  * with one-character strings and strings that overlap themselves and each
  * other; the text is counted as several documents to exercise the stamps. */
 static void test_ac_count_random(void **state)
@@ -152,33 +177,15 @@ static void test_ac_count_random(void **state)
     }
     for (int mode = 0; mode < 2; mode++) {
         tifa_status st;
-        tifa_ac *ac = tifa_ac_new_budget((const char *const *)pats, lens, NP,
-                                         mode ? 1 : 0, &st);
+        tifa_ac *ac = tifa_ac_new_flags((const char *const *)pats, lens, NP,
+                                        mode ? TIFA_AC_NO_FILTER : 0, &st);
         assert_non_null(ac);
         tifa_ac_tally t = {calloc(NP, sizeof(uint32_t)),
                            calloc(NP, sizeof(uint32_t)),
                            calloc(NP, sizeof(size_t)),
                            calloc(NP, sizeof(uint32_t)), 0, 0};
-        for (size_t d = 0; d < DOCS; d++) {
-            t.cur++;
-            t.ntouched = 0;
-            tifa_ac_count(ac, docs[d], strlen(docs[d]), &t);
-            size_t got[NP] = {0};
-            for (size_t k = 0; k < t.ntouched; k++)
-                got[t.touched[k]] = t.cnt[t.touched[k]];
-            for (size_t i = 0; i < NP; i++) {
-                size_t first = i;
-                for (size_t j = 0; j < i; j++)
-                    if (!strcmp(pats[j], pats[i])) {
-                        first = j;
-                        break;
-                    }
-                if (first == i)
-                    assert_int_equal(got[i], naive_count(docs[d], pats[i]));
-                else
-                    assert_int_equal(got[i], 0); /* counted under first */
-            }
-        }
+        for (size_t d = 0; d < DOCS; d++)
+            check_doc(ac, pats, NP, docs[d], strlen(docs[d]), &t);
         free(t.stamp);
         free(t.cnt);
         free(t.next);
@@ -189,6 +196,68 @@ static void test_ac_count_random(void **state)
         free(pats[i]);
     for (size_t d = 0; d < DOCS; d++)
         free(docs[d]);
+}
+
+/* Broken UTF-8: stray continuation bytes right after valid characters (the
+ * case the scan's lead-byte shortcut must notice), truncated sequences,
+ * overlongs, bytes that never occur in UTF-8, all between Chinese, ASCII,
+ * two- and four-byte characters, in texts long enough for the 64-byte
+ * blocks of the fast path; lexicon strings of 1 to 14 bytes (one- and
+ * two-byte strings take their own filter).  Filter and no filter must both
+ * give the naive byte count, which for valid strings is the character
+ * count (docs/statistics.md). */
+static void test_ac_count_broken(void **state)
+{
+    (void)state;
+    const char *alpha[] = {"哈", "嘿", "一", "公里", "a", "5G", "é", "𠀀",
+                           ",", "\x80", "\xBF", "\xE4\xB8", "\xC0\x80",
+                           "\xE0\x80\x80", "\xFF", "\xF8\x88\x80\x80",
+                           "\xED\xA0\x80", "\n"};
+    enum { NA = 18, NP = 120, DOCS = 60 };
+    srand(777);
+    char *pats[NP];
+    size_t lens[NP];
+    for (size_t i = 0; i < NP; i++) {
+        size_t len = 1 + (size_t)rand() % 4;
+        pats[i] = calloc(len * 6 + 1, 1); /* pieces of up to 6 bytes */
+        for (size_t k = 0; k < len; k++)
+            strcat(pats[i], alpha[(size_t)rand() % 9]); /* valid pieces */
+        lens[i] = strlen(pats[i]);
+    }
+    tifa_status st;
+    tifa_ac *ac[2];
+    for (int mode = 0; mode < 2; mode++) {
+        ac[mode] = tifa_ac_new_flags((const char *const *)pats, lens, NP,
+                                     mode ? TIFA_AC_NO_FILTER : 0, &st);
+        assert_non_null(ac[mode]);
+    }
+    tifa_ac_tally t = {calloc(NP, sizeof(uint32_t)),
+                       calloc(NP, sizeof(uint32_t)),
+                       calloc(NP, sizeof(size_t)),
+                       calloc(NP, sizeof(uint32_t)), 0, 0};
+    char text[8192];
+    for (size_t d = 0; d < DOCS; d++) {
+        size_t n = 0, pieces = (size_t)rand() % 1500;
+        for (size_t k = 0; k < pieces; k++) {
+            const char *f = alpha[(size_t)rand() % (k % 7 ? 9 : NA)];
+            size_t l = strlen(f);
+            if (n + l >= sizeof text)
+                break;
+            memcpy(text + n, f, l);
+            n += l;
+        }
+        text[n] = '\0';
+        for (int mode = 0; mode < 2; mode++)
+            check_doc(ac[mode], pats, NP, text, n, &t);
+    }
+    free(t.stamp);
+    free(t.cnt);
+    free(t.next);
+    free(t.touched);
+    tifa_ac_free(ac[0]);
+    tifa_ac_free(ac[1]);
+    for (size_t i = 0; i < NP; i++)
+        free(pats[i]);
 }
 
 /* Hand cases through tifa_ac_count: overlaps with itself (哈哈 in 哈哈哈哈哈
@@ -209,7 +278,8 @@ static void test_ac_count_hand(void **state)
     size_t want[N] = {2, 5, 3, 1, 2, 1, 0, 1, 1};
     for (int mode = 0; mode < 2; mode++) {
         tifa_status st;
-        tifa_ac *ac = tifa_ac_new_budget(pats, lens, N, mode ? 1 : 0, &st);
+        tifa_ac *ac = tifa_ac_new_flags(pats, lens, N,
+                                        mode ? TIFA_AC_NO_FILTER : 0, &st);
         assert_non_null(ac);
         uint32_t stamp[N] = {0}, cnt[N] = {0}, touched[N] = {0};
         size_t next[N] = {0};
@@ -275,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_ac_random),
         cmocka_unit_test(test_ac_hand),
         cmocka_unit_test(test_ac_count_random),
+        cmocka_unit_test(test_ac_count_broken),
         cmocka_unit_test(test_ac_count_hand),
         cmocka_unit_test(test_kwic),
     };

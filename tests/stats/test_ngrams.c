@@ -13,7 +13,8 @@
  * worker split + merge, merge of two shards, save/load round trip and damage
  * detection, and the memory-budget spill path — each must give byte-identical
  * ngrams.csv to a single in-memory run; word n-grams against a reference that
- * walks the loader's sentence and word segmentation itself; keyness rows.
+ * walks the loader's sentence and word segmentation itself; keyness rows;
+ * the parallel write (any thread count) against the serial one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -884,6 +885,142 @@ static void test_keyness_rows(void **state)
     free_docs(d, 3);
 }
 
+/* Writes ngrams.csv of ng on `threads` threads (through
+ * tifa_ngrams_set_filters, as a caller would) with the given CSV options,
+ * and keyness.csv when keyness is not NULL; returns the files' bytes
+ * (caller frees). */
+static void write_both(tifa_ngrams *ng, const tifa_ngram_options *o, int threads,
+                       const tifa_csv_options *csv, char **ngrams, size_t *ln,
+                       char **keyness, size_t *lk)
+{
+    tifa_ngram_options t = *o;
+    t.threads = threads;
+    assert_int_equal(tifa_ngrams_set_filters(ng, &t), TIFA_OK);
+    tifa_keyness_table *kt = NULL;
+    if (keyness)
+        assert_non_null(kt = tifa_keyness_table_new());
+    char *path = tmp_path("par.csv"), *kpath = tmp_path("par_keyness.csv");
+    assert_int_equal(tifa_ngrams_write(ng, path, csv, kt), TIFA_OK);
+    *ngrams = slurp(path, ln);
+    unlink(path);
+    if (keyness) {
+        assert_int_equal(tifa_keyness_table_write(kt, kpath, csv, 4), TIFA_OK);
+        *keyness = slurp(kpath, lk);
+        unlink(kpath);
+    }
+    free(path);
+    free(kpath);
+    tifa_keyness_table_free(kt);
+}
+
+/* The parallel write gives the serial write's bytes, ngrams.csv and the
+ * keyness rows, whatever the thread count: three corpora (one whose name
+ * needs CSV quoting), characters n = 1..6 (packed keys for n <= 4, text
+ * keys above) and words, groups of several format chunks, top_k,
+ * min_count, min_docs, a stop list, BOM and GB18030; and the in-memory
+ * write equals the spilled (memory budget) one. */
+static void test_parallel_write(void **state)
+{
+    (void)state;
+    const size_t n = 12;
+    tdoc *d = calloc(n, sizeof *d);
+    assert_non_null(d);
+    uint64_t rng = 4242;
+    const char *names[] = { "one", "q,\"two\"", " three" };
+    for (size_t i = 0; i < n; i++) /* "one" large, the others small */
+        make_doc(&d[i], &rng, i % 3 ? 100 + (size_t)(rng_next(&rng) % 3000) : 20000, 90,
+                 names[i % 3], i);
+    char *stop = tmp_path("par_stop.txt");
+    const char *stop_text = "中国\n人民群众\n";
+    assert_int_equal(tifa_write_file_atomic(stop, stop_text, strlen(stop_text)), TIFA_OK);
+
+    tifa_ngram_options chars = char_opts(1, 6);
+    tifa_ngram_options mixed = char_opts(2, 3);
+    mixed.word_min = 1;
+    mixed.word_max = 4;
+    tifa_ngrams *ng_chars = count_all(&chars, d, n);
+    tifa_ngrams *ng_mixed = count_all(&mixed, d, n);
+    /* groups of several chunks (16384 rows) */
+    assert_true(tifa_ngrams_distinct(ng_chars, TIFA_UNIT_CHAR, 6) > 16384);
+
+    tifa_ngram_options variants[5];
+    variants[0] = chars;
+    variants[1] = chars;
+    variants[1].top_k = 20000;
+    variants[1].min_count = 2;
+    variants[2] = chars;
+    variants[2].char_min = 3;
+    variants[2].min_docs = 2;
+    variants[2].stoplist = stop;
+    variants[3] = mixed;
+    variants[4] = mixed;
+    variants[4].top_k = 7;
+    variants[4].stoplist = stop;
+    const tifa_csv_options encodings[] = { { false, NULL }, { true, NULL },
+                                           { true, "gb18030" } };
+    const int threads[] = { 2, 64 }; /* 64: more threads than tasks */
+    for (size_t v = 0; v < 5; v++) {
+        tifa_ngrams *ng = v < 3 ? ng_chars : ng_mixed;
+        bool keyness = v == 2 || v == 4; /* writing keyness.csv is slow */
+        for (size_t e = 0; e < 3; e++) {
+            if (e && v != 0 && v != 4) /* encodings: enough on two variants */
+                continue;
+            char *a, *ka = NULL;
+            size_t la, lka = 0;
+            write_both(ng, &variants[v], 0, &encodings[e], &a, &la, keyness ? &ka : NULL, &lka);
+            assert_true(la > 1000);
+            assert_true(!keyness || lka > 1000);
+            for (size_t t = 0; t < sizeof threads / sizeof *threads; t++) {
+                char *b, *kb = NULL;
+                size_t lb, lkb = 0;
+                write_both(ng, &variants[v], threads[t], &encodings[e], &b, &lb,
+                           keyness ? &kb : NULL, &lkb);
+                assert_int_equal(la, lb);
+                assert_memory_equal(a, b, la);
+                assert_int_equal(lka, lkb);
+                if (keyness)
+                    assert_memory_equal(ka, kb, lka);
+                free(b);
+                free(kb);
+            }
+            free(a);
+            free(ka);
+        }
+    }
+    /* the quoted corpus name, quoted */
+    {
+        char *a;
+        size_t la;
+        write_both(ng_chars, &chars, 4, &encodings[0], &a, &la, NULL, NULL);
+        assert_non_null(strstr(a, "\r\n\"q,\"\"two\"\"\",char,1,"));
+        assert_non_null(strstr(a, "\r\n\" three\",char,6,"));
+        free(a);
+    }
+
+    /* spilled under a memory budget: the serial merge of row runs writes
+     * the same bytes as the in-memory write on 4 threads */
+    tifa_ngram_options budget = mixed;
+    budget.memory_budget = tifa_ngrams_memory(ng_mixed) / 4;
+    tifa_ngrams *spilled = count_all(&budget, d, n);
+    char *a, *ka, *b, *kb;
+    size_t la, lka, lb, lkb;
+    write_both(ng_mixed, &mixed, 4, &encodings[1], &a, &la, &ka, &lka);
+    write_both(spilled, &budget, 4, &encodings[1], &b, &lb, &kb, &lkb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(a, b, la);
+    free(a);
+    free(b);
+    free(ka);
+    free(kb);
+
+    tifa_ngrams_free(spilled);
+    tifa_ngrams_free(ng_chars);
+    tifa_ngrams_free(ng_mixed);
+    unlink(stop);
+    free(stop);
+    free_docs(d, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -896,6 +1033,7 @@ int main(void)
         cmocka_unit_test(test_batches),
         cmocka_unit_test(test_words_against_reference),
         cmocka_unit_test(test_keyness_rows),
+        cmocka_unit_test(test_parallel_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

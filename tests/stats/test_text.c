@@ -447,11 +447,28 @@ static void log_dev(tifa_device device, const char *items, const char *text,
     tifa_buf_puts(b, "\n");
 }
 
+/* log_dev for tifa_rhetoric_scan_spans: user is {text, buffer}. */
+typedef struct span_log {
+    const char *text;
+    tifa_buf *b;
+} span_log;
+
+static void log_dev_span(tifa_device device, const char *items,
+                         size_t stretch_len, size_t offset, void *user)
+{
+    span_log *l = user;
+    char *stretch = tifa_strndup(l->text + offset, stretch_len);
+    assert_non_null(stretch);
+    log_dev(device, items, stretch, offset, l->b);
+    free(stretch);
+}
+
 /* The byte-level scanners (quotes.c, rhetoric.c) against the plain
  * code-point loops they replaced (scan_reference.h): the same callbacks in
  * the same order, on random texts dense in markers, separators, short Han
  * items, white space, line breaks and broken UTF-8, long enough for the
- * 16-byte blocks of the fast paths. */
+ * SIMD blocks of the fast paths; tifa_rhetoric_scan_spans gives the
+ * same instances as tifa_rhetoric_scan. */
 static void test_scanners_match_reference(void **state)
 {
     (void)state;
@@ -488,6 +505,15 @@ static void test_scanners_match_reference(void **state)
         ref_quotes_scan(t, n, &o, log_span, &ref);
         tifa_rhetoric_scan(t, n, log_dev, &fast);
         ref_rhetoric_scan(t, n, log_dev, &ref);
+        tifa_buf by_span = {0}, copies = {0};
+        span_log sl = {t, &by_span};
+        tifa_rhetoric_scan_spans(t, n, log_dev_span, &sl);
+        tifa_rhetoric_scan(t, n, log_dev, &copies);
+        tifa_buf_putc(&by_span, '\0');
+        tifa_buf_putc(&copies, '\0');
+        assert_string_equal(by_span.data, copies.data);
+        tifa_buf_free(&by_span);
+        tifa_buf_free(&copies);
         tifa_buf_putc(&fast, '\0');
         tifa_buf_putc(&ref, '\0');
         assert_string_equal(fast.data, ref.data);
