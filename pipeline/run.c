@@ -743,6 +743,13 @@ static tifa_status pass_totals(run_state *rs)
     } else {
         st = pass_totals_reload(rs);
     }
+    /* The texts are not needed after pass 2: freed now, they are freed while
+     * the n-gram finisher still writes (about 0.1 s for 100 MB of
+     * documents that used to be the serial end of a two-thread run). */
+    free_docs(rs->kept, rs->n_kept);
+    free(rs->kept);
+    rs->kept = NULL;
+    rs->n_kept = rs->cap_kept = 0;
     tifa_status mst = merge_workers(rs, true);
     return st != TIFA_OK ? st : mst;
 }
