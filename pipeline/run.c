@@ -436,7 +436,10 @@ static tifa_status merge_workers(run_state *rs, bool with_ngrams)
  * nothing from either, and these were the serial tail that kept two threads
  * from scaling (docs/ngrams.md, "Threads").  The finisher fills a keyness
  * table of its own, absorbed into the run's after the join (keyness.csv is
- * sorted, so the result is the same as adding the rows in order). */
+ * sorted, so the result is the same as adding the rows in order).  Should a
+ * later stage fail, ngrams.csv may already be in place (whole: it is an
+ * atomic file) beside the tables that were not written; the run still ends
+ * with the error. */
 typedef struct ngram_finisher {
     pthread_t thread;
     bool running;
@@ -508,6 +511,8 @@ static tifa_status note_inputs(run_state *rs, tifa_loader *loader,
                                const char *corpus)
 {
     size_t n = tifa_loader_file_count(loader);
+    if (n == 0)
+        return TIFA_OK; /* realloc to 0 bytes would free the arrays */
     tifa_manifest_input *inputs =
         realloc(rs->inputs, (rs->n_inputs + n) * sizeof *inputs);
     char **paths = realloc(rs->input_paths, (rs->n_inputs + n) * sizeof *paths);

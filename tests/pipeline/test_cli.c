@@ -102,6 +102,28 @@ static void test_missing_input(void **state)
     assert_int_not_equal(access(dir, F_OK), 0);
 }
 
+/* Regression: with two corpora whose paths are all missing, the second
+ * corpus's empty input list reallocated the manifest's arrays to 0 bytes,
+ * which freed them: "out of memory", then a double free and an abort
+ * (exit 134) instead of the "no usable input" exit. */
+static void test_missing_inputs_of_two_corpora(void **state)
+{
+    (void)state;
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s/out-missing-two", tmp);
+    const char *args[] = {"count", "--no-charts", "-o", dir,
+                          "--corpus", "a=/nonexistent/tifa/a.txt",
+                          "--corpus", "b=/nonexistent/tifa/b.txt", NULL};
+    assert_int_equal(run_tifa(args, out, err), 3);
+    char *text = slurp(err, NULL);
+    assert_non_null(strstr(text, "/nonexistent/tifa/a.txt"));
+    assert_non_null(strstr(text, "/nonexistent/tifa/b.txt"));
+    assert_non_null(strstr(text, "no usable input"));
+    assert_null(strstr(text, "out of memory"));
+    free(text);
+    assert_int_not_equal(access(dir, F_OK), 0);
+}
+
 static void test_refuses_foreign_output_dir(void **state)
 {
     (void)state;
@@ -133,6 +155,7 @@ int main(void)
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_missing_input),
+        cmocka_unit_test(test_missing_inputs_of_two_corpora),
         cmocka_unit_test(test_refuses_foreign_output_dir),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
