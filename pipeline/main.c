@@ -433,12 +433,17 @@ static void print_summary(const cli *c, const tifa_study *study,
             "  input files        %zu read, %zu skipped, %.1f MB\n"
             "  charts             %zu rendered, %zu failed, %zu without data\n"
             "  diagnostics        %zu warnings, %zu errors\n"
+            "  time               %.2f s on %d thread%s: counting %.2f, totals %.2f,\n"
+            "                     tables %.2f, charts %.2f\n"
             "  output             %s/\n"
             "  status             %s\n",
             sum->load.documents, sum->load.replies, sum->load.duplicates,
             sum->load.files, sum->load.files_skipped,
             (double)sum->load.bytes / 1e6, sum->charts.rendered,
             sum->charts.failed, sum->charts.skipped, sum->warnings, sum->errors,
+            sum->times.total, sum->times.threads,
+            sum->times.threads == 1 ? "" : "s", sum->times.count,
+            sum->times.totals, sum->times.tables, sum->times.charts,
             study->output,
             code == TIFA_EXIT_OK        ? "ok"
             : code == TIFA_EXIT_PARTIAL ? "partial (see the messages above)"

@@ -131,11 +131,24 @@ typedef struct tifa_run_options {
     const char *save_shard;  /* also save the n-gram counts here (tifa merge) */
 } tifa_run_options;
 
+/* Wall-clock seconds of each phase of a run (printed in the summary, never
+ * written to an output: outputs must not depend on timing). */
+typedef struct tifa_run_times {
+    double count;    /* pass 1: loading, statistics, n-grams, merging */
+    double totals;   /* pass 2: lexicon totals */
+    double tables;   /* writing every table (with threads: ngrams.csv was
+                      * being written during pass 2 already) */
+    double charts;
+    double total;    /* start to end, manifest included */
+    int threads;
+} tifa_run_times;
+
 typedef struct tifa_run_summary {
     tifa_load_summary load;
     size_t tables_written;
     tifa_plot_summary charts;
     size_t warnings, errors;
+    tifa_run_times times;
 } tifa_run_summary;
 
 /* Runs every stage of a study into study->output and returns an exit status

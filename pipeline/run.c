@@ -912,6 +912,7 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
             return TIFA_EXIT_USAGE;
         }
     }
+    summary->times.threads = threads;
     if ((st = make_workers(&rs, threads)) != TIFA_OK) {
         run_state_free(&rs);
         return TIFA_EXIT_OUTPUT;
@@ -930,6 +931,7 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
 
     rs.prog.total_bytes = total_input_bytes(&rs);
     rs.keep_texts = rs.prog.total_bytes / 2 * 3 < KEEP_TEXT_BUDGET;
+    double t_mark = seconds_since(&rs.prog.start);
     st = pass_scan(&rs, documents);
     summary->load = rs.load;
     bool finish_aside = threads > 1 && rs.ngrams;
@@ -956,6 +958,8 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         }
         return TIFA_EXIT_NOINPUT;
     }
+    summary->times.count = seconds_since(&rs.prog.start) - t_mark;
+    t_mark += summary->times.count;
     ngram_finisher finisher = {0};
     if (finish_aside && (st = finisher_start(&finisher, &rs)) != TIFA_OK) {
         tifa_csv_abort(documents);
@@ -978,6 +982,9 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         run_state_free(&rs);
         return TIFA_EXIT_OUTPUT;
     }
+
+    summary->times.totals = seconds_since(&rs.prog.start) - t_mark;
+    t_mark += summary->times.totals;
 
     /* Tables. */
     tifa_status wst = tifa_csv_close(documents);
@@ -1017,6 +1024,9 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         return TIFA_EXIT_OUTPUT;
     }
 
+    summary->times.tables = seconds_since(&rs.prog.start) - t_mark;
+    t_mark += summary->times.tables;
+
     /* Charts: a failure leaves every table in place and makes the run
      * partial. */
     char *gp_version = NULL;
@@ -1028,6 +1038,7 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
             exit_code = TIFA_EXIT_PARTIAL;
     }
 
+    summary->times.charts = seconds_since(&rs.prog.start) - t_mark;
     hasher_finish(&hasher, rs.inputs);
     st = tifa_manifest_write(study->output, study, rs.inputs, rs.n_inputs,
                              gp_version ? gp_version
@@ -1045,5 +1056,6 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
     summary->warnings = tifa_diag_count(diag, TIFA_WARNING);
     summary->errors = tifa_diag_count(diag, TIFA_ERROR);
     run_state_free(&rs);
+    summary->times.total = seconds_since(&rs.prog.start);
     return exit_code;
 }
