@@ -449,17 +449,16 @@ typedef struct ngram_finisher {
     char path[PATH_MAX];
     const tifa_csv_options *csv;
     tifa_keyness_table *keyness; /* owned; NULL when out of memory */
-    tifa_status merged, written;
+    tifa_status status;          /* of the merge, then of the write */
 } ngram_finisher;
 
 static void *finisher_main(void *arg)
 {
     ngram_finisher *f = arg;
-    f->merged = merge_ngrams(f->into, f->engines, f->n);
-    f->written = f->merged;
-    if (f->merged == TIFA_OK)
-        f->written = f->keyness ? tifa_ngrams_write(f->into, f->path, f->csv, f->keyness)
-                                : TIFA_ENOMEM;
+    f->status = merge_ngrams(f->into, f->engines, f->n);
+    if (f->status == TIFA_OK)
+        f->status = f->keyness ? tifa_ngrams_write(f->into, f->path, f->csv, f->keyness)
+                               : TIFA_ENOMEM;
     return NULL;
 }
 
@@ -994,7 +993,7 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
     if (finish_aside) {
         finisher_join(&finisher);
         if (wst == TIFA_OK)
-            wst = finisher.written;
+            wst = finisher.status;
         if (wst == TIFA_OK && keyness)
             wst = tifa_keyness_table_absorb(keyness, finisher.keyness);
         tifa_keyness_table_free(finisher.keyness);

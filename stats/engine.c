@@ -539,7 +539,7 @@ tifa_status tifa_stats_add_doc(tifa_stats *s, const tifa_doc *doc)
             c.st = st;
     }
     if (c.st == TIFA_OK)
-        tifa_rhetoric_scan_spans(text, len, on_rhetoric, &c);
+        tifa_rhetoric_scan(text, len, on_rhetoric, &c);
     if (c.st == TIFA_OK && c.ids.n) {
         qsort(c.ids.v, c.ids.n, sizeof *c.ids.v, cmp_u32);
         d->q = malloc(c.ids.n * sizeof *d->q);

@@ -1576,6 +1576,19 @@ static void rows_free(ng_rows *r)
     memset(r, 0, sizeof *r);
 }
 
+/* The first 8 bytes of s as a big-endian integer, zero-padded. */
+static inline uint64_t text_prefix(const char *s, size_t len)
+{
+    uint64_t p = 0;
+    if (len >= 8) {
+        memcpy(&p, s, 8);
+        return __builtin_bswap64(p);
+    }
+    for (size_t i = 0; i < 8; i++)
+        p = p << 8 | (i < len ? (unsigned char)s[i] : 0);
+    return p;
+}
+
 static int bytes_cmp(const char *a, size_t la, const char *b, size_t lb)
 {
     int c = memcmp(a, b, la < lb ? la : lb);
@@ -1757,9 +1770,7 @@ static tifa_status rows_sort(ng_rows *rows)
         ng_row *r = &rows->v[i];
         r->text = rows->arena.data + r->off;
         r->group = (uint64_t)r->corpus << 16 | (uint64_t)r->unit << 8 | r->n;
-        r->prefix = 0;
-        for (size_t k = 0; k < 8; k++)
-            r->prefix = r->prefix << 8 | (k < r->len ? (unsigned char)r->text[k] : 0);
+        r->prefix = text_prefix(r->text, r->len);
         compact &= r->corpus < (1u << 19);
     }
     free(rows->order);
@@ -1792,7 +1803,9 @@ static tifa_status rows_sort(ng_rows *rows)
 }
 
 static tifa_status fput_u(FILE *f, uint64_t v, int bytes);
+static tifa_status fput_str(FILE *f, const char *p, size_t n);
 static bool fget_u(FILE *f, int bytes, uint64_t *v);
+static bool fget_str(FILE *f, tifa_buf *b);
 
 /* Under a memory budget: writes the collected rows, sorted, as a row run
  * (u64 group, u64 count, u64 other, u32 docs, u32 length, text; a final
@@ -1814,9 +1827,7 @@ static tifa_status rows_spill(ng_rows *rows)
         if (st == TIFA_OK) st = fput_u(f, r->count, 8);
         if (st == TIFA_OK) st = fput_u(f, r->other, 8);
         if (st == TIFA_OK) st = fput_u(f, r->docs, 4);
-        if (st == TIFA_OK) st = fput_u(f, r->len, 4);
-        if (st == TIFA_OK && r->len && fwrite(r->text, 1, r->len, f) != r->len)
-            st = TIFA_EIO;
+        if (st == TIFA_OK) st = fput_str(f, r->text, r->len);
     }
     if (st == TIFA_OK)
         st = fput_u(f, UINT64_MAX, 8);
@@ -1833,7 +1844,7 @@ static tifa_status rows_spill(ng_rows *rows)
 /* The next row of a row run into *r (text in buf); false at its end. */
 static tifa_status row_read(FILE *f, ng_row *r, tifa_buf *buf, bool *done)
 {
-    uint64_t group, count, other, docs, len;
+    uint64_t group, count, other, docs;
     if (!fget_u(f, 8, &group))
         return TIFA_EIO;
     if (group == UINT64_MAX) {
@@ -1841,15 +1852,8 @@ static tifa_status row_read(FILE *f, ng_row *r, tifa_buf *buf, bool *done)
         return TIFA_OK;
     }
     if (!fget_u(f, 8, &count) || !fget_u(f, 8, &other) || !fget_u(f, 4, &docs) ||
-        !fget_u(f, 4, &len))
+        !fget_str(f, buf))
         return TIFA_EIO;
-    tifa_buf_clear(buf);
-    if (tifa_buf_reserve(buf, len + 1) != TIFA_OK)
-        return TIFA_ENOMEM;
-    if (len && fread(buf->data, 1, len, f) != len)
-        return TIFA_EIO;
-    buf->len = len;
-    buf->data[len] = '\0';
     memset(r, 0, sizeof *r);
     r->group = group;
     r->corpus = (uint32_t)(group >> 16);
@@ -1859,9 +1863,8 @@ static tifa_status row_read(FILE *f, ng_row *r, tifa_buf *buf, bool *done)
     r->other = other;
     r->docs = (uint32_t)docs;
     r->text = buf->data;
-    r->len = len;
-    for (size_t k = 0; k < 8; k++)
-        r->prefix = r->prefix << 8 | (k < len ? (unsigned char)r->text[k] : 0);
+    r->len = buf->len;
+    r->prefix = text_prefix(r->text, r->len);
     *done = false;
     return TIFA_OK;
 }
@@ -2214,19 +2217,6 @@ static bool ids_decode(const wids *x, const ng_corpus *c, int unit, int n,
         out[1] = (uint32_t)key;
     }
     return true;
-}
-
-/* The first 8 bytes of s as a big-endian integer, zero-padded. */
-static inline uint64_t text_prefix(const char *s, size_t len)
-{
-    uint64_t p = 0;
-    if (len >= 8) {
-        memcpy(&p, s, 8);
-        return __builtin_bswap64(p);
-    }
-    for (size_t i = 0; i < 8; i++)
-        p = p << 8 | (i < len ? (unsigned char)s[i] : 0);
-    return p;
 }
 
 /* What wkey_less needs besides the keys: the group's texts (arena NULL:
@@ -2805,6 +2795,13 @@ static tifa_status fput_u(FILE *f, uint64_t v, int bytes)
     return fput_bytes(f, s, (size_t)bytes);
 }
 
+/* A string as u32 length, then its bytes (read back by fget_str). */
+static tifa_status fput_str(FILE *f, const char *p, size_t n)
+{
+    tifa_status st = fput_u(f, n, 4);
+    return st == TIFA_OK ? fput_bytes(f, p, n) : st;
+}
+
 /* Writes every table to a new run (temporary file, deleted when closed) and
  * empties the tables. */
 static tifa_status spill(tifa_ngrams *ng)
@@ -2879,10 +2876,8 @@ static tifa_status spill(tifa_ngrams *ng)
                 size_t nl = strlen(name);
                 st = fput_u(f, (uint64_t)u, 1);
                 if (st == TIFA_OK) st = fput_u(f, (uint64_t)n, 1);
-                if (st == TIFA_OK) st = fput_u(f, recs[i].len, 4);
-                if (st == TIFA_OK) st = fput_bytes(f, (const char *)(uintptr_t)recs[i].off, recs[i].len);
-                if (st == TIFA_OK) st = fput_u(f, nl, 4);
-                if (st == TIFA_OK) st = fput_bytes(f, name, nl);
+                if (st == TIFA_OK) st = fput_str(f, (const char *)(uintptr_t)recs[i].off, recs[i].len);
+                if (st == TIFA_OK) st = fput_str(f, name, nl);
                 if (st == TIFA_OK) st = fput_u(f, recs[i].count, 8);
                 if (st == TIFA_OK) st = fput_u(f, recs[i].docs, 4);
             }

@@ -38,10 +38,9 @@
  * on bytes" below and docs/statistics.md, "Performance").  The results are
  * those of the plain code-point loop over each paragraph, callback for
  * callback; test_text checks this against that loop
- * (tests/stats/scan_reference.h) on random texts.  tifa_rhetoric_scan_spans
- * hands each instance's stretch over in place; tifa_rhetoric_scan copies it
- * into a string.  If memory runs out the rest of the text is not scanned
- * (the functions have no error return; the engine checks allocation
+ * (tests/stats/scan_reference.h) on random texts.  tifa_rhetoric_scan
+ * hands each instance's stretch over in place.  If memory runs out the rest of the text is not scanned
+ * (the function has no error return; the engine checks allocation
  * elsewhere).
  */
 #include <stdlib.h>
@@ -172,7 +171,7 @@ static void strip_trailing_commas(const char *text, size_t a, size_t *b)
 /* Reports every chain of consecutive ordinals 1, 2, ... (≥ 2 markers) in m.
  * items is the caller's scratch buffer. */
 static bool enum_report(const char *text, const mvec *mv, tifa_buf *items,
-                        tifa_rhetoric_span_fn fn, void *user)
+                        tifa_rhetoric_fn fn, void *user)
 {
     size_t i = 0;
     while (i < mv->n) {
@@ -559,7 +558,7 @@ static bool any_run(const UChar32 *cp, size_t n, size_t L)
  * not have.  items is the caller's scratch buffer. */
 static bool parallel_report(const char *text, const pitem *it,
                             const UChar32 *cp, size_t n_items, size_t L,
-                            tifa_buf *items, tifa_rhetoric_span_fn fn,
+                            tifa_buf *items, tifa_rhetoric_fn fn,
                             void *user)
 {
     size_t i = 0;
@@ -644,7 +643,7 @@ static bool scratch_fit(scratch *s, size_t n)
  * measured at all. */
 static bool parallel_para(const char *text, size_t p, size_t e,
                           const sep *sp, size_t ns, scratch *sc,
-                          tifa_rhetoric_span_fn fn, void *user)
+                          tifa_rhetoric_fn fn, void *user)
 {
     const unsigned char *t = (const unsigned char *)text;
     enum { M = MAX_ITEM };
@@ -779,8 +778,8 @@ static bool parallel_para(const char *text, size_t p, size_t e,
 
 /* --------------------------------------------------------------- driver -- */
 
-void tifa_rhetoric_scan_spans(const char *text, size_t len,
-                              tifa_rhetoric_span_fn fn, void *user)
+void tifa_rhetoric_scan(const char *text, size_t len,
+                        tifa_rhetoric_fn fn, void *user)
 {
     if (!text || !fn)
         return;
@@ -865,30 +864,4 @@ void tifa_rhetoric_scan_spans(const char *text, size_t len,
     free(shi.m);
     free(di.m);
     free(dun.m);
-}
-
-/* tifa_rhetoric_scan: the stretch copied out as a string. */
-typedef struct copy_ctx {
-    const char *text;
-    tifa_rhetoric_fn fn;
-    void *user;
-} copy_ctx;
-
-static void copy_stretch(tifa_device device, const char *items,
-                         size_t stretch_len, size_t offset, void *user)
-{
-    copy_ctx *c = user;
-    char *stretch = tifa_strndup(c->text + offset, stretch_len);
-    if (stretch)
-        c->fn(device, items, stretch, offset, c->user);
-    free(stretch);
-}
-
-void tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
-                        void *user)
-{
-    if (!text || !fn)
-        return;
-    copy_ctx c = {text, fn, user};
-    tifa_rhetoric_scan_spans(text, len, copy_stretch, &c);
 }

@@ -132,20 +132,14 @@ typedef enum tifa_device {
 } tifa_device;
 const char *tifa_device_name(tifa_device device); /* "enumeration", "parallel" */
 
-/* items: the items joined by " | " ; text: the whole matched stretch. */
+/* Calls fn for every instance, in text order.  items: the items joined by
+ * " | "; the whole matched stretch is left in place: the stretch_len bytes
+ * of text at offset (not NUL-terminated), so nothing is copied
+ * (enumerations of section headings span most of a document). */
 typedef void (*tifa_rhetoric_fn)(tifa_device device, const char *items,
-                                 const char *text, size_t offset, void *user);
+                                 size_t stretch_len, size_t offset, void *user);
 void tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
                         void *user);
-/* The same instances in the same order, with the stretch left in place:
- * it is the stretch_len bytes of text at offset (not NUL-terminated), so
- * nothing is copied (enumerations of section headings span most of a
- * document). */
-typedef void (*tifa_rhetoric_span_fn)(tifa_device device, const char *items,
-                                      size_t stretch_len, size_t offset,
-                                      void *user);
-void tifa_rhetoric_scan_spans(const char *text, size_t len,
-                              tifa_rhetoric_span_fn fn, void *user);
 
 /* --------------------------------------------------------- stats engine -- */
 

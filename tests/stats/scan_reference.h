@@ -21,6 +21,11 @@
 
 #include "stats.h"
 
+/* The reference reports each instance with its stretch copied out as a
+ * string (as the library did before the stretch was left in place). */
+typedef void (*ref_rhetoric_fn)(tifa_device device, const char *items,
+                                const char *stretch, size_t offset, void *user);
+
 /* ------------------------------------------------------------- quotes -- */
 
 static size_t ref_utf8_chars(const char *s, size_t n)
@@ -269,7 +274,7 @@ static void ref_strip_trailing_commas(const char *text, size_t a, size_t *b)
 }
 
 /* Reports every chain of consecutive ordinals 1, 2, ... (≥ 2 markers) in m. */
-static void ref_enum_report(const char *text, ref_mvec *mv, tifa_rhetoric_fn fn,
+static void ref_enum_report(const char *text, ref_mvec *mv, ref_rhetoric_fn fn,
                         void *user)
 {
     size_t i = 0;
@@ -323,7 +328,7 @@ static int ref_sep_kind(UChar32 c)
 
 static void ref_parallel_report(const char *text, const ref_cpv *v, const size_t *st,
                             size_t n_items, size_t L, bool last_cut,
-                            tifa_rhetoric_fn fn, void *user)
+                            ref_rhetoric_fn fn, void *user)
 {
     size_t i = 0;
     while (i + 2 < n_items) {
@@ -361,7 +366,7 @@ static void ref_parallel_report(const char *text, const ref_cpv *v, const size_t
 }
 
 /* Parallel series of one paragraph (code points in v). */
-static bool ref_parallel_scan(const char *text, const ref_cpv *v, tifa_rhetoric_fn fn,
+static bool ref_parallel_scan(const char *text, const ref_cpv *v, ref_rhetoric_fn fn,
                           void *user)
 {
     size_t *seps = NULL, ns = 0;
@@ -444,7 +449,7 @@ done:
 
 /* ----------------------------------------------------------------- scan -- */
 
-static void ref_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
+static void ref_rhetoric_scan(const char *text, size_t len, ref_rhetoric_fn fn,
                         void *user)
 {
     if (!text || !fn)

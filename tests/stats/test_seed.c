@@ -161,7 +161,7 @@ typedef struct devices {
     size_t n;
 } devices;
 
-static void on_dev(tifa_device device, const char *items, const char *text,
+static void on_dev(tifa_device device, const char *items, size_t stretch_len,
                    size_t offset, void *user)
 {
     devices *d = user;
