@@ -12,12 +12,14 @@
 #        tifa count --format jsonl --keep-duplicates --no-charts \
 #             --ngrams 1-4 --unit char --threads N -o DIR PATH   (N = 1, 2)
 #        tifa count ... --unit word --ngrams 1-3 ...
+#        tifa count ... --ngrams off ...   (everything but the n-grams)
 #        ngram_driver (the n-gram engine alone; --stream for peak RSS)
 #        bench/peers/counter_chars.py  (Python Counter, char 1-4-grams)
 #        bench/peers/jieba_words.py    (jieba + Counter, word 1-3-grams)
 #      every run under /usr/bin/time -v (wall time, peak RSS);
 #   4. checks (untimed) that ngrams.csv is byte-identical for --threads 1 and
-#      2 and for one run against `tifa merge` of two shards;
+#      2 and for one run against `tifa merge` of two shards, and measures the
+#      machine's random-access floor (bench/memfloor);
 #   5. writes bench/results/results.tsv (every run), bench/results/summary.md
 #      (medians, MB/s, ratios, speed-up, peak RSS, distinct n-grams, checks)
 #      and prints the summary.  Raw logs go to bench/results/raw/ (gitignored).
@@ -47,10 +49,11 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # ------------------------------------------------------------------ build --
 log "building Release in $BUILD"
 cmake -S "$HERE" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >"$RAW/cmake.log" 2>&1
-cmake --build "$BUILD" -j2 --target tifa ngram_driver gen_synthetic >"$RAW/build.log" 2>&1
+cmake --build "$BUILD" -j2 --target tifa ngram_driver gen_synthetic memfloor >"$RAW/build.log" 2>&1
 TIFA=$BUILD/tifa/pipeline/tifa
 DRIVER=$BUILD/ngram_driver
 GEN=$BUILD/gen_synthetic
+MEMFLOOR=$BUILD/memfloor
 
 # ---------------------------------------------------------------- corpora --
 GOV_SRC=$SHARED/govreports/government_work_reports.jsonl
@@ -125,6 +128,8 @@ for r in $(seq "$RUNS"); do
             $(tifa_count "$WORK/gov-${GOV_MB}M.jsonl" char 1-4 $t)
         measure gov-${GOV_MB}M "$WORK/gov-${GOV_MB}M.jsonl" engine char 1-4 $t $r -- \
             "$DRIVER" --threads $t --ngrams 1-4 "$WORK/gov-${GOV_MB}M.jsonl"
+        measure gov-${GOV_MB}M "$WORK/gov-${GOV_MB}M.jsonl" tifa-no-ngrams char off $t $r -- \
+            $(tifa_count "$WORK/gov-${GOV_MB}M.jsonl" char off $t)
         measure gov-${GOV_MB}M "$WORK/gov-${GOV_MB}M.jsonl" tifa word 1-3 $t $r -- \
             $(tifa_count "$WORK/gov-${GOV_MB}M.jsonl" word 1-3 $t)
     done
@@ -183,5 +188,8 @@ tail -n +"$((half + 1))" "$GOV" >"$CHK/b.jsonl"
 } >"$RES/checks.txt"
 rm -f "$CHK/a.jsonl" "$CHK/b.jsonl"
 
-$PY "$HERE/summarize.py" "$TSV" "$RES/machine.txt" "$RES/checks.txt" >"$RES/summary.md"
+"$MEMFLOOR" >"$RES/memfloor.txt"
+
+$PY "$HERE/summarize.py" "$TSV" "$RES/machine.txt" "$RES/checks.txt" "$RES/memfloor.txt" \
+    >"$RES/summary.md"
 cat "$RES/summary.md"

@@ -7,8 +7,10 @@ bytes / median wall seconds, so runs on the 10 MB slice compare fairly with
 runs on 100 MB), the ratio of tifa to the peer of the same unit on the same
 kind of corpus, tifa's speed-up from 1 to 2 threads, peak RSS, distinct
 n-grams, and bytes of peak RSS per distinct n-gram for the streaming engine
-runs (the bounded-memory check: 1 GB against 100 MB).
-Usage: summarize.py results.tsv machine.txt [checks.txt]
+runs (the bounded-memory check: 1 GB against 100 MB).  The tool
+"tifa-no-ngrams" is the same whole run with `--ngrams off`: what everything
+but the n-grams costs.  memfloor.txt, when given, is printed after the table.
+Usage: summarize.py results.tsv machine.txt [checks.txt [memfloor.txt]]
 """
 import csv
 import statistics
@@ -16,7 +18,7 @@ import sys
 from collections import defaultdict
 
 
-def main(tsv, machine, checks=None):
+def main(tsv, machine, checks=None, memfloor=None):
     runs = defaultdict(list)
     with open(tsv, newline="") as f:
         for row in csv.DictReader(f, delimiter="\t"):
@@ -45,7 +47,8 @@ def main(tsv, machine, checks=None):
                "count-phase MB/s | × peer | 2-thread speed-up | peak RSS MB | "
                "distinct n-grams | RSS bytes / distinct |")
     out.append("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    order = {"tifa": 0, "engine": 1, "engine-stream": 2, "counter": 3, "jieba": 4}
+    order = {"tifa": 0, "tifa-no-ngrams": 1, "engine": 2, "engine-stream": 3,
+             "counter": 4, "jieba": 5}
     for key in sorted(med, key=lambda k: (family(k[0]), float(
             k[0].split("-")[1].rstrip("MG")) * (1000 if k[0].endswith("G") else 1),
             k[2], order.get(k[1], 9), k[3])):
@@ -80,7 +83,13 @@ def main(tsv, machine, checks=None):
     if checks:
         with open(checks) as f:
             print("\nChecks (govreports, char 1-4):\n\n```\n" + f.read().strip() + "\n```")
+    if memfloor:
+        with open(memfloor) as f:
+            print("\nRandom-access floor of this machine (bench/memfloor.c: one "
+                  "read-modify-write of a 24-byte slot at a random position, "
+                  "prefetched 16 ahead):\n\n```\n" + f.read().strip() + "\n```")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None,
+         sys.argv[4] if len(sys.argv) > 4 else None)

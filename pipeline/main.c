@@ -41,7 +41,7 @@ static const char usage_text[] =
     "  --format auto|text|forum|separated|jsonl|csv|tsv   --encoding auto|NAME\n"
     "  --separator REGEX  --text-field F  --date-field F  --title-field F  --id-field F\n"
     "  --group-by FIELD|year|decade  --replies  --titles  --simplified  --strict\n"
-    "  --keep-duplicates  --near-duplicate X  --ngrams N[-M]  --unit char|word\n"
+    "  --keep-duplicates  --near-duplicate X  --ngrams N[-M]|off  --unit char|word\n"
     "  --min-count K  --top-k K  --memory SIZE  --period year|decade|N\n"
     "  --patterns FILE  --slogans FILE  --no-charts  --lang zh|en  --pdf\n"
     "  --threads N  --no-bom  --csv-encoding utf-8|gb18030  --save-shard FILE\n"
@@ -317,8 +317,10 @@ static int parse_options(cli *c, int argc, char **argv)
             break;
         }
         case OPT_NGRAMS:
-            if (!parse_range(optarg, 8, &ng_lo, &ng_hi))
-                return usage_error("--ngrams takes N or N-M (1..8 characters, 1..4 words), not '%s'", optarg);
+            if (!strcmp(optarg, "off"))
+                ng_lo = ng_hi = 0; /* as `char = off` in a study file */
+            else if (!parse_range(optarg, 8, &ng_lo, &ng_hi))
+                return usage_error("--ngrams takes N or N-M (1..8 characters, 1..4 words) or off, not '%s'", optarg);
             ngrams_given = true;
             break;
         case OPT_UNIT:
@@ -404,7 +406,10 @@ static int parse_options(cli *c, int argc, char **argv)
     for (; optind < argc; optind++)
         if (!push_str(&c->positional, &c->n_positional, argv[optind]))
             return TIFA_EXIT_OUTPUT;
-    if (ngrams_given) {
+    if (ngrams_given && ng_hi == 0) {
+        s->ngrams.char_min = s->ngrams.char_max = 0;
+        s->ngrams.word_min = s->ngrams.word_max = 0;
+    } else if (ngrams_given) {
         if (strcmp(unit, "word") == 0) {
             if (ng_hi > 4)
                 return usage_error("word n-grams go up to 4, not '%s'", "more");

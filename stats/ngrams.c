@@ -266,6 +266,14 @@ typedef struct ng_corpus {
     ng_table t[2][NG_TABLES]; /* [unit][n] */
 } ng_corpus;
 
+/* A character unigram of the batch being counted (count_unigrams). */
+typedef struct ng_uni {
+    uint32_t count;
+    uint32_t docs;  /* documents of the batch containing it */
+    uint32_t first; /* stamp of the first of them */
+    uint32_t last;  /* stamp of the last */
+} ng_uni;
+
 /* A spilled run (memory budget): a temporary file of sorted records. */
 typedef struct ng_run {
     FILE *file;
@@ -298,6 +306,8 @@ struct tifa_ngrams {
     uint64_t *keys;        /* keys of the valid windows of one pass */
     uint32_t *pos;         /* their start positions */
     uint32_t *ida, *idb;   /* ids of the (n-1)- and n-grams by position */
+    ng_uni *uni;           /* character unigram accumulator, by code point */
+    uint32_t *uni_seen;    /* code points touched in it, in order */
     size_t *spans;         /* sentence spans (start, length) pairs */
     size_t n_spans, cap_spans;
     /* memory budget */
@@ -488,6 +498,8 @@ void tifa_ngrams_free(tifa_ngrams *ng)
     free(ng->pos);
     free(ng->ida);
     free(ng->idb);
+    free(ng->uni);
+    free(ng->uni_seen);
     free(ng->spans);
     free(ng);
 }
@@ -530,7 +542,12 @@ static tifa_status reserve_scratch(tifa_ngrams *ng)
     ng->pos = calloc(cap, sizeof *ng->pos);
     ng->ida = calloc(cap, sizeof *ng->ida);
     ng->idb = calloc(cap, sizeof *ng->idb);
-    if (!ng->units || !ng->wunits || !ng->keys || !ng->pos || !ng->ida || !ng->idb)
+    /* 4 MiB of address space, but only the pages of code points that occur
+     * are ever touched (about 330 KiB for the CJK Unified block) */
+    ng->uni = calloc(NG_HAN_LIMIT, sizeof *ng->uni);
+    ng->uni_seen = calloc(cap, sizeof *ng->uni_seen);
+    if (!ng->units || !ng->wunits || !ng->keys || !ng->pos || !ng->ida || !ng->idb ||
+        !ng->uni || !ng->uni_seen)
         return TIFA_ENOMEM;
     return TIFA_OK;
 }
@@ -595,6 +612,53 @@ static tifa_status count_pass(ng_table *t, const uint64_t *keys, const uint32_t 
     return TIFA_OK;
 }
 
+/* Counts the character unigrams of u[0..m) (0 = break) into t.  A batch
+ * holds only a few thousand distinct characters, so instead of one hash
+ * upsert per character they are first counted in an array indexed by code
+ * point (no hashing, no probing, always in cache), and then each distinct
+ * one is added to t once, in order of first occurrence, so ids are the same
+ * as window-by-window upserts would give.  Document frequency stays exact
+ * across batches: a batch's first document may have been counted in the
+ * previous batch too, which t's last stamp tells (docs/ngrams.md). */
+static tifa_status count_unigrams(tifa_ngrams *ng, ng_table *t, const uint32_t *u,
+                                  size_t m, const ng_marks *mk)
+{
+    if (!t->slots && table_grow(t) != TIFA_OK)
+        return TIFA_ENOMEM;
+    ng_uni *acc = ng->uni;
+    uint32_t *seen = ng->uni_seen;
+    size_t n_seen = 0, k = 0;
+    uint32_t stamp = mk->stamp[0];
+    size_t next = mk->n > 1 ? mk->pos[1] : SIZE_MAX;
+    for (size_t i = 0; i < m; i++) {
+        while (i >= next) {
+            stamp = mk->stamp[++k];
+            next = k + 1 < mk->n ? mk->pos[k + 1] : SIZE_MAX;
+        }
+        ng_uni *a = &acc[u[i]]; /* acc[0] takes the breaks and is ignored */
+        if (__builtin_expect(!a->count, 0)) {
+            seen[n_seen++] = u[i];
+            a->first = stamp;
+        }
+        a->count++;
+        a->docs += a->last != stamp;
+        a->last = stamp;
+    }
+    tifa_status st = TIFA_OK;
+    for (size_t j = 0; j < n_seen; j++) {
+        ng_uni *a = &acc[seen[j]];
+        if (seen[j] && st == TIFA_OK) {
+            ng_slot *s = table_upsert(t, seen[j]);
+            if (!s || slot_add(t, s, a->count, a->docs - (s->last == a->first)) != TIFA_OK)
+                st = TIFA_ENOMEM;
+            else
+                s->last = a->last;
+        }
+        memset(a, 0, sizeof *a);
+    }
+    return st;
+}
+
 static tifa_status flush_batch(tifa_ngrams *ng, bool final);
 
 /* Next document stamp; on wrap-around the batch is counted and every stamp
@@ -632,12 +696,17 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
     bool ch = unit == TIFA_UNIT_CHAR;
     size_t k = 0;
 
-    for (size_t i = 0; i < m; i++) {
-        keys[k] = u[i];
-        pos[k] = (uint32_t)i;
-        k += u[i] != 0;
+    if (ch) {
+        st = count_unigrams(ng, &t[1], u, m, mk);
+    } else {
+        for (size_t i = 0; i < m; i++) {
+            keys[k] = u[i];
+            pos[k] = (uint32_t)i;
+            k += u[i] != 0;
+        }
+        st = count_pass(&t[1], keys, pos, k, NULL, mk);
     }
-    if ((st = count_pass(&t[1], keys, pos, k, NULL, mk)) != TIFA_OK)
+    if (st != TIFA_OK)
         return st;
     if (maxn < 2)
         return TIFA_OK;
@@ -2901,7 +2970,7 @@ static tifa_status spill(tifa_ngrams *ng)
 
 /* Spills when a budget is set and the tables hold more than half of it (the
  * other half is for the sort of the spill and for table growth; the fixed
- * scratch of about 1.7 MB per engine is not counted). */
+ * scratch of about 2 MB per engine is not counted). */
 static tifa_status maybe_spill(tifa_ngrams *ng)
 {
     if (!ng->opt.memory_budget)

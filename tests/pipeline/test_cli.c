@@ -1,7 +1,8 @@
 /*
  * test_cli.c — the command line contract: --help, --version, usage errors
  * with status 2 and the usage text, missing inputs with status 3, and the
- * refusal to overwrite an output directory tifa did not make (status 4).
+ * refusal to overwrite an output directory tifa did not make (status 4),
+ * and `--ngrams off`.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -82,6 +83,8 @@ static void test_usage_errors(void **state)
     expect_usage_error(no_paths);
     const char *bad_ngrams[] = {"count", "--ngrams", "9-2", "a.txt", "-o", "x", NULL};
     expect_usage_error(bad_ngrams);
+    const char *bad_ngrams_word[] = {"count", "--ngrams", "of", "a.txt", "-o", "x", NULL};
+    expect_usage_error(bad_ngrams_word);
     const char *bad_threads[] = {"count", "--threads", "zero", "a.txt", "-o", "x", NULL};
     expect_usage_error(bad_threads);
     const char *no_args[] = {NULL};
@@ -124,6 +127,50 @@ static void test_missing_inputs_of_two_corpora(void **state)
     assert_int_not_equal(access(dir, F_OK), 0);
 }
 
+/* `--ngrams off` counts no n-grams: no ngrams.csv, and every other table
+ * exactly as in a run with n-grams (they do not depend on them). */
+static void test_ngrams_off(void **state)
+{
+    (void)state;
+    char input[400], with[400], without[400];
+    snprintf(input, sizeof input, "%s/off.txt", tmp);
+    FILE *f = fopen(input, "w");
+    assert_non_null(f);
+    fputs("要实现“零距离”服务，打通“最后一公里”。\n\n一站式服务，零距离。\n", f);
+    fclose(f);
+    snprintf(with, sizeof with, "%s/out-with", tmp);
+    snprintf(without, sizeof without, "%s/out-without", tmp);
+    const char *a[] = {"count", "--no-charts", "-q", "-o", with, input, NULL};
+    assert_int_equal(run_tifa(a, out, err), 0);
+    const char *b[] = {"count", "--no-charts", "-q", "--ngrams", "off", "-o", without,
+                       input, NULL};
+    assert_int_equal(run_tifa(b, out, err), 0);
+    char path[600];
+    snprintf(path, sizeof path, "%s/ngrams.csv", with);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/ngrams.csv", without);
+    assert_int_not_equal(access(path, F_OK), 0);
+    const char *same[] = {"slogans.csv", "families.csv", "documents.csv", NULL};
+    for (size_t i = 0; same[i]; i++) {
+        char p1[600], p2[600];
+        snprintf(p1, sizeof p1, "%s/%s", with, same[i]);
+        snprintf(p2, sizeof p2, "%s/%s", without, same[i]);
+        size_t n1 = 0, n2 = 0;
+        char *t1 = slurp(p1, &n1), *t2 = slurp(p2, &n2);
+        assert_non_null(t1);
+        assert_non_null(t2);
+        assert_int_equal(n1, n2);
+        assert_memory_equal(t1, t2, n1);
+        free(t1);
+        free(t2);
+    }
+    /* and the slogan table did count something: 零距离 twice */
+    snprintf(path, sizeof path, "%s/slogans.csv", without);
+    char *text = slurp(path, NULL);
+    assert_non_null(strstr(text, "零距离"));
+    free(text);
+}
+
 static void test_refuses_foreign_output_dir(void **state)
 {
     (void)state;
@@ -157,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_missing_input),
         cmocka_unit_test(test_missing_inputs_of_two_corpora),
         cmocka_unit_test(test_refuses_foreign_output_dir),
+        cmocka_unit_test(test_ngrams_off),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
