@@ -32,7 +32,7 @@
  *
  * Ownership follows tifa_common.h.  No globals, no printing.
  */
-#define _DEFAULT_SOURCE /* madvise */
+#define _GNU_SOURCE /* madvise, mremap */
 #include "stats.h"
 
 #include <limits.h>
@@ -92,54 +92,120 @@ static inline size_t slot_of(uint64_t key, size_t cap)
 }
 
 /* Zeroed memory for a table of `bytes`.  Tables of 2 MiB and more are
- * 2 MiB-aligned and asked for transparent huge pages: every upsert is a
- * random access, and with 4 KiB pages most are TLB misses too (10-30 %
- * faster counting on the government reports; neutral on the synthetic
- * corpus, where growth dominates; docs/ngrams.md).  Release with
+ * mappings of their own, 2 MiB-aligned and asked for transparent huge pages:
+ * every upsert is a random access, and with 4 KiB pages most are TLB misses
+ * too (10-30 % faster counting on the government reports; docs/ngrams.md).
+ * Being mappings, they can also grow in place (slots_resize).  Release with
  * slots_free(p, bytes). */
 #define NG_HUGE ((size_t)2 << 20)
+static size_t huge_len(size_t bytes)
+{
+    return (bytes + NG_HUGE - 1) / NG_HUGE * NG_HUGE;
+}
+
 static void *slots_alloc(size_t bytes)
 {
     if (bytes < NG_HUGE)
         return calloc(1, bytes);
-    size_t len = (bytes + NG_HUGE - 1) / NG_HUGE * NG_HUGE;
-    void *p = aligned_alloc(NG_HUGE, len);
-    if (!p)
+    size_t len = huge_len(bytes), span = len + NG_HUGE;
+    char *p = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
         return NULL;
-#ifdef MADV_HUGEPAGE
+    size_t head = (NG_HUGE - (uintptr_t)p % NG_HUGE) % NG_HUGE;
+    if (head)
+        munmap(p, head);
+    if (span - head > len)
+        munmap(p + head + len, span - head - len);
+    p += head;
     madvise(p, len, MADV_HUGEPAGE); /* a hint: failure changes nothing */
-#endif
-    memset(p, 0, bytes);
-    return p;
+    return p; /* fresh anonymous memory reads as zero */
 }
 
 static void slots_free(void *p, size_t bytes)
 {
-    (void)bytes;
-    free(p);
+    if (bytes < NG_HUGE)
+        free(p);
+    else if (p)
+        munmap(p, huge_len(bytes));
 }
 
-/* Rehashes t into `cap` slots (>= NG_MIN_CAP). */
-static tifa_status table_rehash(ng_table *t, size_t cap)
+/* The mapping p of old_bytes (>= NG_HUGE) made new_bytes long, moved if it
+ * must be, its contents kept (page tables move, no bytes are copied) and
+ * the new part zero; NULL (and p untouched) when that fails. */
+static void *slots_resize(void *p, size_t old_bytes, size_t new_bytes)
+{
+    void *q = mremap(p, huge_len(old_bytes), huge_len(new_bytes), MREMAP_MAYMOVE);
+    if (q == MAP_FAILED)
+        return NULL;
+    madvise(q, huge_len(new_bytes), MADV_HUGEPAGE);
+    return q;
+}
+
+/* Where a growing table's entries wait while it is rehashed in its own
+ * memory: one per engine, shared by its tables, grown and never shrunk. */
+typedef struct ng_scratch {
+    ng_slot *v;
+    size_t cap; /* entries */
+} ng_scratch;
+
+static void table_insert_all(ng_slot *slots, size_t cap, const ng_slot *from,
+                             size_t n, bool sparse)
+{
+    for (size_t i = 0; i < n; i++) {
+        const ng_slot *s = &from[i];
+        if (sparse && !s->key)
+            continue;
+        size_t j = slot_of(s->key, cap);
+        while (slots[j].key)
+            j = j + 1 == cap ? 0 : j + 1;
+        slots[j] = *s;
+    }
+}
+
+/* Rehashes t into `cap` slots (>= NG_MIN_CAP).
+ *
+ * A large table (a mapping of its own) grows in place: its entries are
+ * copied to sc, the mapping is enlarged with mremap and cleared, and the
+ * entries go back in.  Fresh memory costs a page fault and the kernel's
+ * zeroing per page, which on the synthetic corpus (28 M distinct n-grams per
+ * 100 MB, tables growing all the time) was 30-45 % of the run when every
+ * growth took a new table (1.5x the old) and freed the old one; now only
+ * the added part is new (docs/ngrams.md).  Without sc, or for small tables,
+ * a new table is allocated as before. */
+static tifa_status table_rehash(ng_table *t, size_t cap, ng_scratch *sc)
 {
     if (cap < NG_MIN_CAP)
         cap = NG_MIN_CAP;
-    ng_slot *slots = slots_alloc(cap * sizeof *slots);
-    if (!slots)
-        return TIFA_ENOMEM;
-    if (t->slots) {
-        for (size_t i = 0; i < t->cap; i++) {
-            ng_slot *s = &t->slots[i];
-            if (!s->key)
-                continue;
-            size_t j = slot_of(s->key, cap);
-            while (slots[j].key)
-                j = j + 1 == cap ? 0 : j + 1;
-            slots[j] = *s;
+    size_t old_bytes = t->cap * sizeof *t->slots, new_bytes = cap * sizeof *t->slots;
+    if (sc && t->slots && old_bytes >= NG_HUGE && new_bytes >= old_bytes) {
+        if (sc->cap < t->size) {
+            size_t want = t->size + t->size / 2;
+            ng_slot *v = realloc(sc->v, want * sizeof *v); /* mremap in glibc */
+            if (!v)
+                return TIFA_ENOMEM;
+            sc->v = v;
+            sc->cap = want;
         }
-        slots_free(t->slots, t->cap * sizeof *slots);
+        size_t n = 0;
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slots[i].key)
+                sc->v[n++] = t->slots[i];
+        ng_slot *slots = slots_resize(t->slots, old_bytes, new_bytes);
+        if (!slots)
+            return TIFA_ENOMEM; /* the table is as it was */
+        memset(slots, 0, old_bytes);
+        table_insert_all(slots, cap, sc->v, n, false);
+        t->slots = slots;
+    } else {
+        ng_slot *slots = slots_alloc(new_bytes);
+        if (!slots)
+            return TIFA_ENOMEM;
+        if (t->slots) {
+            table_insert_all(slots, cap, t->slots, t->cap, true);
+            slots_free(t->slots, old_bytes);
+        }
+        t->slots = slots;
     }
-    t->slots = slots;
     t->cap = cap;
     t->grow_at = cap / 5 * 4; /* load factor 0.8 */
     return TIFA_OK;
@@ -148,20 +214,20 @@ static tifa_status table_rehash(ng_table *t, size_t cap)
 /* Growth by 1.5x (not 2x): the load factor stays within 0.53..0.8, so the
  * bytes per distinct n-gram vary by at most 1.5x with corpus size, and the
  * transient of a rehash (old + new table) is 2.5x, not 3x, the old one. */
-static tifa_status table_grow(ng_table *t)
+static tifa_status table_grow(ng_table *t, ng_scratch *sc)
 {
-    return table_rehash(t, t->cap ? t->cap + t->cap / 2 : NG_MIN_CAP);
+    return table_rehash(t, t->cap ? t->cap + t->cap / 2 : NG_MIN_CAP, sc);
 }
 
 /* Makes room for `extra` more entries without growing on the way (bulk
  * inserts in hash order, as in a merge, would otherwise pile up in the
  * front of a small table). */
-static tifa_status table_reserve(ng_table *t, size_t extra)
+static tifa_status table_reserve(ng_table *t, size_t extra, ng_scratch *sc)
 {
     size_t need = (t->size + extra) / 4 * 5 + NG_MIN_CAP;
     if (t->cap >= need)
         return TIFA_OK;
-    return table_rehash(t, need);
+    return table_rehash(t, need, sc);
 }
 
 static void table_free(ng_table *t)
@@ -208,10 +274,11 @@ static tifa_status slot_add(ng_table *t, ng_slot *s, uint64_t count, uint32_t do
 }
 
 /* The slot of key, inserted with zero counts when absent; NULL when memory
- * runs out.  The pointer is valid until the next insertion. */
-static inline ng_slot *table_upsert(ng_table *t, uint64_t key)
+ * runs out.  The pointer is valid until the next insertion.  sc: the
+ * engine's scratch for growing (may be NULL). */
+static inline ng_slot *table_upsert(ng_table *t, uint64_t key, ng_scratch *sc)
 {
-    if (t->size >= t->grow_at && table_grow(t) != TIFA_OK)
+    if (t->size >= t->grow_at && table_grow(t, sc) != TIFA_OK)
         return NULL;
     if (t->size >= UINT32_MAX - 1)
         return NULL; /* ids are 32-bit */
@@ -307,6 +374,7 @@ struct tifa_ngrams {
     uint32_t *pos;         /* their start positions */
     uint32_t *ida, *idb;   /* ids of the (n-1)- and n-grams by position */
     ng_uni *uni;           /* character unigram accumulator, by code point */
+    ng_scratch grow;       /* entries of a table being grown in place */
     uint32_t *uni_seen;    /* code points touched in it, in order */
     size_t *spans;         /* sentence spans (start, length) pairs */
     size_t n_spans, cap_spans;
@@ -500,6 +568,7 @@ void tifa_ngrams_free(tifa_ngrams *ng)
     free(ng->idb);
     free(ng->uni);
     free(ng->uni_seen);
+    free(ng->grow.v);
     free(ng->spans);
     free(ng);
 }
@@ -561,9 +630,10 @@ typedef struct ng_marks {
 
 /* Upserts one window and counts it; NULL when memory runs out.  The slot is
  * borrowed, valid until the next insertion. */
-static inline ng_slot *count_one(ng_table *t, uint64_t key, uint32_t stamp)
+static inline ng_slot *count_one(ng_table *t, uint64_t key, uint32_t stamp,
+                                 ng_scratch *sc)
 {
-    ng_slot *s = table_upsert(t, key);
+    ng_slot *s = table_upsert(t, key, sc);
     if (!s)
         return NULL;
     if (__builtin_expect(++s->count == 0, 0) &&
@@ -593,9 +663,10 @@ static inline void prefetch_slot(const ng_table *t, uint64_t key)
  * table partition, to keep each partition's slots in L2, was measured and
  * rejected: docs/ngrams.md.) */
 static tifa_status count_pass(ng_table *t, const uint64_t *keys, const uint32_t *pos,
-                              size_t m, uint32_t *ids, const ng_marks *mk)
+                              size_t m, uint32_t *ids, const ng_marks *mk,
+                              ng_scratch *sc)
 {
-    if (!t->slots && table_grow(t) != TIFA_OK)
+    if (!t->slots && table_grow(t, sc) != TIFA_OK)
         return TIFA_ENOMEM;
     size_t k = 0;
     for (size_t j = 0; j < m; j++) {
@@ -603,7 +674,7 @@ static tifa_status count_pass(ng_table *t, const uint64_t *keys, const uint32_t 
             prefetch_slot(t, keys[j + NG_PREFETCH]);
         while (k + 1 < mk->n && mk->pos[k + 1] <= pos[j])
             k++;
-        ng_slot *s = count_one(t, keys[j], mk->stamp[k]);
+        ng_slot *s = count_one(t, keys[j], mk->stamp[k], sc);
         if (!s)
             return TIFA_ENOMEM;
         if (ids)
@@ -623,7 +694,7 @@ static tifa_status count_pass(ng_table *t, const uint64_t *keys, const uint32_t 
 static tifa_status count_unigrams(tifa_ngrams *ng, ng_table *t, const uint32_t *u,
                                   size_t m, const ng_marks *mk)
 {
-    if (!t->slots && table_grow(t) != TIFA_OK)
+    if (!t->slots && table_grow(t, &ng->grow) != TIFA_OK)
         return TIFA_ENOMEM;
     ng_uni *acc = ng->uni;
     uint32_t *seen = ng->uni_seen;
@@ -648,7 +719,7 @@ static tifa_status count_unigrams(tifa_ngrams *ng, ng_table *t, const uint32_t *
     for (size_t j = 0; j < n_seen; j++) {
         ng_uni *a = &acc[seen[j]];
         if (seen[j] && st == TIFA_OK) {
-            ng_slot *s = table_upsert(t, seen[j]);
+            ng_slot *s = table_upsert(t, seen[j], &ng->grow);
             if (!s || slot_add(t, s, a->count, a->docs - (s->last == a->first)) != TIFA_OK)
                 st = TIFA_ENOMEM;
             else
@@ -704,7 +775,7 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
             pos[k] = (uint32_t)i;
             k += u[i] != 0;
         }
-        st = count_pass(&t[1], keys, pos, k, NULL, mk);
+        st = count_pass(&t[1], keys, pos, k, NULL, mk, &ng->grow);
     }
     if (st != TIFA_OK)
         return st;
@@ -718,7 +789,7 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
         k += (u[i] != 0) & (u[i + 1] != 0);
     }
     memset(prev, 0, m * sizeof *prev);
-    if ((st = count_pass(&t[2], keys, pos, k, prev, mk)) != TIFA_OK)
+    if ((st = count_pass(&t[2], keys, pos, k, prev, mk, &ng->grow)) != TIFA_OK)
         return st;
     for (int n = 3; n <= maxn; n++) {
         k = 0;
@@ -737,7 +808,8 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
         }
         if (n < maxn)
             memset(next, 0, m * sizeof *next);
-        if ((st = count_pass(&t[n], keys, pos, k, n < maxn ? next : NULL, mk)) !=
+        if ((st = count_pass(&t[n], keys, pos, k, n < maxn ? next : NULL, mk,
+                             &ng->grow)) !=
             TIFA_OK)
             return st;
         uint32_t *tmp = prev;
@@ -1023,14 +1095,15 @@ static uint64_t translate_key(int unit, int n, uint64_t key,
 /* Adds the tables of corpus src (ids of engine `from`) to dst; maps and
  * wmap translate ids. */
 static tifa_status merge_corpus(ng_corpus *dst, const ng_corpus *src,
-                                int unit, int maxn, const uint32_t *wmap)
+                                int unit, int maxn, const uint32_t *wmap,
+                                ng_scratch *sc)
 {
     uint32_t *maps[NG_TABLES] = { 0 };
     tifa_status st = TIFA_OK;
     for (int n = 1; n <= maxn && st == TIFA_OK; n++) {
         const ng_table *s = &src->t[unit][n];
         ng_table *d = &dst->t[unit][n];
-        if (s->size && (st = table_reserve(d, s->size)) != TIFA_OK)
+        if (s->size && (st = table_reserve(d, s->size, sc)) != TIFA_OK)
             break;
         if (n < maxn) {
             maps[n] = calloc(s->size + 1, sizeof *maps[n]);
@@ -1060,7 +1133,7 @@ static tifa_status merge_corpus(ng_corpus *dst, const ng_corpus *src,
                 if (j + NG_PREFETCH < m)
                     prefetch_slot(d, keys[j + NG_PREFETCH]);
                 const ng_slot *e = chunk[j];
-                ng_slot *o = table_upsert(d, keys[j]);
+                ng_slot *o = table_upsert(d, keys[j], sc);
                 if (!o) {
                     st = TIFA_ENOMEM;
                     break;
@@ -1136,7 +1209,7 @@ tifa_status tifa_ngrams_merge(tifa_ngrams *into, tifa_ngrams *from)
                 }
                 continue;
             }
-            st = merge_corpus(dst, src, u, maxn_of(into, u), wmap);
+            st = merge_corpus(dst, src, u, maxn_of(into, u), wmap, &into->grow);
         }
     }
     free(wmap);
@@ -1556,7 +1629,7 @@ tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status)
                         r.bad = true;
                         break;
                     }
-                    ng_slot *s = table_upsert(t, key);
+                    ng_slot *s = table_upsert(t, key, &ng->grow);
                     if (!s) {
                         st = TIFA_ENOMEM;
                         goto out;

@@ -190,6 +190,32 @@ static tifa_ngrams *count_all(const tifa_ngram_options *o, tdoc *d, size_t n)
     return ng;
 }
 
+/* Counts d[0..n) on k worker engines (document i on worker i % k, or in k
+ * contiguous shares), merged in worker order into a parent: the pipeline's
+ * scheme.  Caller frees the parent. */
+static tifa_ngrams *count_by_workers(const tifa_ngram_options *o, tdoc *d, size_t n,
+                                     int k, bool contiguous)
+{
+    tifa_status st;
+    tifa_ngrams *parent = tifa_ngrams_new(o, &st);
+    assert_non_null(parent);
+    tifa_ngrams *w[8];
+    assert_true(k >= 1 && k <= 8);
+    for (int j = 0; j < k; j++) {
+        w[j] = tifa_ngrams_new_worker(parent, &st);
+        assert_non_null(w[j]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j = contiguous ? i * (size_t)k / n : i % (size_t)k;
+        assert_int_equal(tifa_ngrams_add_doc(w[j], &d[i].doc), TIFA_OK);
+    }
+    for (int j = 0; j < k; j++) {
+        assert_int_equal(tifa_ngrams_merge(parent, w[j]), TIFA_OK);
+        tifa_ngrams_free(w[j]);
+    }
+    return parent;
+}
+
 /* -------------------------------------------- the independent reference -- */
 
 typedef struct ref_item {
@@ -383,6 +409,104 @@ static void test_against_reference(void **state)
     free_docs(d, n);
 }
 
+
+/* Tables past 2 MiB are mappings of their own and grow in place (mremap;
+ * docs/ngrams.md).  Documents of characters drawn from 20,000 ideographs make
+ * almost every 3- and 4-gram new, so those tables grow in place several
+ * times (about 300,000 distinct 4-grams: 2 MiB is 87,381 slots).  Checked
+ * against the independent reference, then two workers merged (the second
+ * merge reserves room in a large table) and a shard round trip (loading
+ * grows the tables entry by entry): byte-identical. */
+static void test_large_tables(void **state)
+{
+    (void)state;
+    enum { ALPHABET = 20000, DOCS = 12, PER_DOC = 25000 };
+    char(*glyph)[5] = calloc(ALPHABET, sizeof *glyph);
+    assert_non_null(glyph);
+    for (unsigned i = 0; i < ALPHABET; i++) {
+        unsigned cp = 0x4E00 + i; /* CJK Unified Ideographs: all Han */
+        glyph[i][0] = (char)(0xE0 | cp >> 12);
+        glyph[i][1] = (char)(0x80 | (cp >> 6 & 0x3F));
+        glyph[i][2] = (char)(0x80 | (cp & 0x3F));
+    }
+    tdoc *d = calloc(DOCS, sizeof *d);
+    assert_non_null(d);
+    uint64_t rng = 20261129;
+    for (size_t i = 0; i < DOCS; i++) {
+        d[i].tok = calloc(PER_DOC, sizeof *d[i].tok);
+        d[i].han = calloc(PER_DOC, sizeof *d[i].han);
+        assert_non_null(d[i].tok);
+        assert_non_null(d[i].han);
+        tifa_buf text = { 0 };
+        for (size_t k = 0; k < PER_DOC; k++) {
+            uint64_t r = rng_next(&rng);
+            bool han = r % 16 != 0; /* a break now and then */
+            d[i].tok[k] = han ? glyph[(r >> 8) % ALPHABET] : (char *)"，";
+            d[i].han[k] = han;
+            d[i].doc.chars += han;
+            assert_int_equal(tifa_buf_puts(&text, d[i].tok[k]), TIFA_OK);
+        }
+        d[i].n_tok = PER_DOC;
+        d[i].doc.text = tifa_buf_detach(&text, &d[i].doc.text_len);
+        d[i].doc.corpus = xstrdup("wide");
+        char id[32];
+        snprintf(id, sizeof id, "w%zu", i);
+        d[i].doc.doc_id = xstrdup(id);
+        d[i].doc.index = i;
+    }
+    tifa_ngram_options o = char_opts(1, 4);
+    tifa_ngrams *one = count_all(&o, d, DOCS);
+    char *path = tmp_path("large.csv");
+    assert_int_equal(tifa_ngrams_write(one, path, &NO_BOM, NULL), TIFA_OK);
+    size_t nt, nr;
+    ref_count *t = read_csv_counts(path, &nt);
+    ref_count *r = reference_counts(d, DOCS, 4, &nr);
+    qsort(t, nt, sizeof *t, rc_cmp);
+    assert_int_equal(nt, nr);
+    size_t four = 0;
+    for (size_t i = 0; i < nr; i++)
+        four += strncmp(r[i].key, "wide\x01" "4\x01", 7) == 0;
+    /* past 2 MiB (87,381 slots) at 70,000 entries: this table grew in
+     * place at least three times */
+    assert_true(four > 200000);
+    for (size_t i = 0; i < nr; i++) {
+        assert_string_equal(t[i].key, r[i].key);
+        assert_int_equal(t[i].count, r[i].count);
+        assert_int_equal(t[i].docs, r[i].docs);
+    }
+    free_counts(t, nt);
+    free_counts(r, nr);
+    size_t l1, l2;
+    char *a = slurp(path, &l1);
+    unlink(path);
+    free(path);
+
+    tifa_status st;
+    tifa_ngrams *parent = count_by_workers(&o, d, DOCS, 2, true);
+    char *b = csv_of(parent, "large-merged.csv", &l2);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(a, b, l1);
+    free(b);
+
+    char *shard = tmp_path("large.shard");
+    assert_int_equal(tifa_ngrams_save(parent, shard), TIFA_OK);
+    tifa_ngrams *loaded = tifa_ngrams_load(shard, &st);
+    assert_non_null(loaded);
+    b = csv_of(loaded, "large-loaded.csv", &l2);
+    assert_int_equal(l1, l2);
+    assert_memory_equal(a, b, l1);
+    free(b);
+    unlink(shard);
+    free(shard);
+
+    free(a);
+    tifa_ngrams_free(loaded);
+    tifa_ngrams_free(parent);
+    tifa_ngrams_free(one);
+    free_docs(d, DOCS); /* the token arrays; the tokens point into glyph */
+    free(glyph);
+}
+
 static tdoc *docs_from_texts(const char *const *texts, const char *const *corpora,
                              size_t n)
 {
@@ -486,19 +610,7 @@ static void test_workers_equal(void **state)
     size_t l1, l2;
     char *a = csv_of(one, "one.csv", &l1);
 
-    tifa_status st;
-    tifa_ngrams *parent = tifa_ngrams_new(&o, &st);
-    tifa_ngrams *w[3];
-    for (int k = 0; k < 3; k++) {
-        w[k] = tifa_ngrams_new_worker(parent, &st);
-        assert_non_null(w[k]);
-    }
-    for (size_t i = 0; i < n; i++)
-        assert_int_equal(tifa_ngrams_add_doc(w[i % 3], &d[i].doc), TIFA_OK);
-    for (int k = 0; k < 3; k++) {
-        assert_int_equal(tifa_ngrams_merge(parent, w[k]), TIFA_OK);
-        tifa_ngrams_free(w[k]);
-    }
+    tifa_ngrams *parent = count_by_workers(&o, d, n, 3, false);
     char *b = csv_of(parent, "workers.csv", &l2);
     assert_int_equal(l1, l2);
     assert_memory_equal(a, b, l1);
@@ -1027,6 +1139,7 @@ int main(void)
         cmocka_unit_test(test_hand_worked),
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_against_reference),
+        cmocka_unit_test(test_large_tables),
         cmocka_unit_test(test_workers_equal),
         cmocka_unit_test(test_shards),
         cmocka_unit_test(test_memory_budget),
