@@ -2872,8 +2872,9 @@ tifa_status tifa_ngrams_write(tifa_ngrams *ng, const char *path,
 
 /* ------------------------------------------------ memory budget: spills -- */
 
-/* Bytes held by the tables and the word dictionary (an estimate for the
- * latter). */
+/* Bytes held by the tables, the word dictionary (an estimate) and the
+ * engine's scratch, except the unigram array (4 MiB of address space of
+ * which only the pages of characters that occur are ever touched). */
 size_t tifa_ngrams_memory(const tifa_ngrams *ng)
 {
     if (!ng)
@@ -2887,8 +2888,9 @@ size_t tifa_ngrams_memory(const tifa_ngrams *ng)
                     const ng_table *t = &ng->corpora[k].t[u][n];
                     bytes += t->cap * sizeof(ng_slot);
                 }
-    if (ng->units) /* units, wunits, keys, pos, ida, idb */
-        bytes += (NG_CHUNK + NG_TABLES + 1) * (4 + 4 + 8 + 4 + 4 + 4);
+    if (ng->units) /* units, wunits, keys, pos, ida, idb, uni_seen */
+        bytes += (NG_CHUNK + NG_TABLES + 1) * (4 + 4 + 8 + 4 + 4 + 4 + 4);
+    bytes += ng->grow.cap * sizeof(ng_slot); /* where growing tables park entries */
     return bytes;
 }
 

@@ -257,7 +257,7 @@ tifa_status tifa_ngrams_write(tifa_ngrams *ngrams, const char *path,
  * range outside the counted one gives TIFA_EUSAGE. */
 tifa_status tifa_ngrams_set_filters(tifa_ngrams *ngrams,
                                     const tifa_ngram_options *options);
-/* Bytes held by the engine's tables (for --memory accounting and reports). */
+/* Bytes held by the engine: tables, words, scratch (for reports). */
 size_t tifa_ngrams_memory(const tifa_ngrams *ngrams);
 /* Distinct n-grams of (unit, n) summed over corpora, while in memory. */
 size_t tifa_ngrams_distinct(const tifa_ngrams *ngrams, tifa_unit unit, int n);
