@@ -103,6 +103,15 @@ static size_t huge_len(size_t bytes)
     return (bytes + NG_HUGE - 1) / NG_HUGE * NG_HUGE;
 }
 
+static void advise_huge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+    madvise(p, len, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+#else
+    (void)p, (void)len;
+#endif
+}
+
 static void *slots_alloc(size_t bytes)
 {
     if (bytes < NG_HUGE)
@@ -117,7 +126,7 @@ static void *slots_alloc(size_t bytes)
     if (span - head > len)
         munmap(p + head + len, span - head - len);
     p += head;
-    madvise(p, len, MADV_HUGEPAGE); /* a hint: failure changes nothing */
+    advise_huge(p, len);
     return p; /* fresh anonymous memory reads as zero */
 }
 
@@ -132,14 +141,24 @@ static void slots_free(void *p, size_t bytes)
 /* The mapping p of old_bytes (>= NG_HUGE) made new_bytes long, moved if it
  * must be, its contents kept (page tables move, no bytes are copied) and
  * the new part zero; NULL (and p untouched) when that fails. */
+#ifdef MREMAP_MAYMOVE /* Linux; elsewhere every growth takes a new table */
+#define NG_GROW_IN_PLACE 1
 static void *slots_resize(void *p, size_t old_bytes, size_t new_bytes)
 {
     void *q = mremap(p, huge_len(old_bytes), huge_len(new_bytes), MREMAP_MAYMOVE);
     if (q == MAP_FAILED)
         return NULL;
-    madvise(q, huge_len(new_bytes), MADV_HUGEPAGE);
+    advise_huge(q, huge_len(new_bytes));
     return q;
 }
+#else
+#define NG_GROW_IN_PLACE 0
+static void *slots_resize(void *p, size_t old_bytes, size_t new_bytes)
+{
+    (void)p, (void)old_bytes, (void)new_bytes;
+    return NULL;
+}
+#endif
 
 /* Where a growing table's entries wait while it is rehashed in its own
  * memory: one per engine, shared by its tables, grown and never shrunk. */
@@ -148,6 +167,9 @@ typedef struct ng_scratch {
     size_t cap; /* entries */
 } ng_scratch;
 
+/* Puts the entries from[0..n) (skipping empty slots when sparse) into the
+ * empty table slots[0..cap), which is larger than where they came from, so
+ * taking them in their old slot order does not pile them up. */
 static void table_insert_all(ng_slot *slots, size_t cap, const ng_slot *from,
                              size_t n, bool sparse)
 {
@@ -177,7 +199,8 @@ static tifa_status table_rehash(ng_table *t, size_t cap, ng_scratch *sc)
     if (cap < NG_MIN_CAP)
         cap = NG_MIN_CAP;
     size_t old_bytes = t->cap * sizeof *t->slots, new_bytes = cap * sizeof *t->slots;
-    if (sc && t->slots && old_bytes >= NG_HUGE && new_bytes >= old_bytes) {
+    if (NG_GROW_IN_PLACE && sc && t->slots && old_bytes >= NG_HUGE &&
+        new_bytes >= old_bytes) {
         if (sc->cap < t->size) {
             size_t want = t->size + t->size / 2;
             ng_slot *v = realloc(sc->v, want * sizeof *v); /* mremap in glibc */
