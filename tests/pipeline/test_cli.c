@@ -127,8 +127,9 @@ static void test_missing_inputs_of_two_corpora(void **state)
     assert_int_not_equal(access(dir, F_OK), 0);
 }
 
-/* `--ngrams off` counts no n-grams: no ngrams.csv, and every other table
- * exactly as in a run with n-grams (they do not depend on them). */
+/* `--ngrams off` counts no n-grams: no ngrams.csv, and the slogan, family
+ * and document tables exactly as in a run with n-grams (they do not depend
+ * on them). */
 static void test_ngrams_off(void **state)
 {
     (void)state;
