@@ -17,8 +17,12 @@
  *   - One open-addressing table (linear probing, multiplicative hashing,
  *     24-byte slots holding key, count, id, document frequency and the stamp
  *     of the last document) per (corpus, unit, n); no allocation per n-gram,
- *     growth by 1.5x.  Document frequency uses the stamp, not a per-document
+ *     growth by 1.5x, in place for tables of 2 MiB and more (mremap), so
+ *     fresh memory, which the kernel must fault in and zero, is only what a
+ *     table adds.  Document frequency uses the stamp, not a per-document
  *     set, so a window touches exactly one slot.
+ *   - Character unigrams are counted per batch in an array indexed by code
+ *     point and added to their table once per distinct character.
  *   - Documents are decoded into a batch of up to 64 Ki code points (0
  *     between Han runs and documents) that spans documents, and a full batch
  *     is counted in passes, one per n: each pass gathers the keys of all
@@ -236,7 +240,8 @@ static tifa_status table_rehash(ng_table *t, size_t cap, ng_scratch *sc)
 
 /* Growth by 1.5x (not 2x): the load factor stays within 0.53..0.8, so the
  * bytes per distinct n-gram vary by at most 1.5x with corpus size, and the
- * transient of a rehash (old + new table) is 2.5x, not 3x, the old one. */
+ * transient of a rehash is 2.5x the old table (old + new; 2.3x, new +
+ * scratch, when it grows in place), not 3x. */
 static tifa_status table_grow(ng_table *t, ng_scratch *sc)
 {
     return table_rehash(t, t->cap ? t->cap + t->cap / 2 : NG_MIN_CAP, sc);
@@ -397,8 +402,8 @@ struct tifa_ngrams {
     uint32_t *pos;         /* their start positions */
     uint32_t *ida, *idb;   /* ids of the (n-1)- and n-grams by position */
     ng_uni *uni;           /* character unigram accumulator, by code point */
-    ng_scratch grow;       /* entries of a table being grown in place */
     uint32_t *uni_seen;    /* code points touched in it, in order */
+    ng_scratch grow;       /* entries of a table being grown in place */
     size_t *spans;         /* sentence spans (start, length) pairs */
     size_t n_spans, cap_spans;
     /* memory budget */
