@@ -413,7 +413,7 @@ static void test_against_reference(void **state)
 /* Tables past 2 MiB are mappings of their own and grow in place (mremap;
  * docs/ngrams.md).  Documents of characters drawn from 20,000 ideographs make
  * almost every 3- and 4-gram new, so those tables grow in place several
- * times (about 300,000 distinct 4-grams: 2 MiB is 87,381 slots).  Checked
+ * times (about 230,000 distinct 4-grams: 2 MiB is 87,381 slots).  Checked
  * against the independent reference, then two workers merged (the second
  * merge reserves room in a large table) and a shard round trip (loading
  * grows the tables entry by entry): byte-identical. */
