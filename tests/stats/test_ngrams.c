@@ -190,6 +190,16 @@ static tifa_ngrams *count_all(const tifa_ngram_options *o, tdoc *d, size_t n)
     return ng;
 }
 
+/* Asserts that ng writes exactly the len bytes of want as ngrams.csv. */
+static void assert_csv_is(tifa_ngrams *ng, const char *name, const char *want, size_t len)
+{
+    size_t got_len;
+    char *got = csv_of(ng, name, &got_len);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(got, want, len);
+    free(got);
+}
+
 /* Counts d[0..n) on k worker engines (document i on worker i % k, or in k
  * contiguous shares), merged in worker order into a parent: the pipeline's
  * scheme.  Caller frees the parent. */
@@ -476,26 +486,20 @@ static void test_large_tables(void **state)
     }
     free_counts(t, nt);
     free_counts(r, nr);
-    size_t l1, l2;
+    size_t l1;
     char *a = slurp(path, &l1);
     unlink(path);
     free(path);
 
     tifa_status st;
     tifa_ngrams *parent = count_by_workers(&o, d, DOCS, 2, true);
-    char *b = csv_of(parent, "large-merged.csv", &l2);
-    assert_int_equal(l1, l2);
-    assert_memory_equal(a, b, l1);
-    free(b);
+    assert_csv_is(parent, "large-merged.csv", a, l1);
 
     char *shard = tmp_path("large.shard");
     assert_int_equal(tifa_ngrams_save(parent, shard), TIFA_OK);
     tifa_ngrams *loaded = tifa_ngrams_load(shard, &st);
     assert_non_null(loaded);
-    b = csv_of(loaded, "large-loaded.csv", &l2);
-    assert_int_equal(l1, l2);
-    assert_memory_equal(a, b, l1);
-    free(b);
+    assert_csv_is(loaded, "large-loaded.csv", a, l1);
     unlink(shard);
     free(shard);
 
@@ -607,15 +611,12 @@ static void test_workers_equal(void **state)
     tdoc *d = make_corpus(&n);
     tifa_ngram_options o = char_opts(1, 8);
     tifa_ngrams *one = count_all(&o, d, n);
-    size_t l1, l2;
+    size_t l1;
     char *a = csv_of(one, "one.csv", &l1);
 
     tifa_ngrams *parent = count_by_workers(&o, d, n, 3, false);
-    char *b = csv_of(parent, "workers.csv", &l2);
-    assert_int_equal(l1, l2);
-    assert_memory_equal(a, b, l1);
+    assert_csv_is(parent, "workers.csv", a, l1);
     free(a);
-    free(b);
     tifa_ngrams_free(parent);
     tifa_ngrams_free(one);
     free_docs(d, n);
@@ -631,7 +632,7 @@ static void test_shards(void **state)
     tifa_ngram_options o = char_opts(1, 6);
     o.min_count = 2;
     tifa_ngrams *one = count_all(&o, d, n);
-    size_t l1, l2, l3;
+    size_t l1, l2;
     char *a = csv_of(one, "one.csv", &l1);
 
     tifa_ngrams *sa = count_all(&o, d, n / 2);
@@ -645,28 +646,19 @@ static void test_shards(void **state)
     tifa_ngrams *la = tifa_ngrams_load(pa, &st); /* carries min_count 2 */
     assert_int_equal(st, TIFA_OK);
     char *x = csv_of(sa, "sa.csv", &l2);
-    char *y = csv_of(la, "la.csv", &l3);
-    assert_int_equal(l2, l3);
-    assert_memory_equal(x, y, l2);
+    assert_csv_is(la, "la.csv", x, l2);
     free(x);
-    free(y);
 
     tifa_ngrams *lb = tifa_ngrams_load(pb, &st);
     assert_int_equal(st, TIFA_OK);
     assert_int_equal(tifa_ngrams_merge(la, lb), TIFA_OK);
-    char *b = csv_of(la, "merged.csv", &l2);
-    assert_int_equal(l1, l2);
-    assert_memory_equal(a, b, l1);
-    free(b);
+    assert_csv_is(la, "merged.csv", a, l1);
 
     /* merged again and saved: still loads and still equal */
     assert_int_equal(tifa_ngrams_save(la, pa), TIFA_OK);
     tifa_ngrams *lc = tifa_ngrams_load(pa, &st);
     assert_non_null(lc);
-    b = csv_of(lc, "merged2.csv", &l2);
-    assert_int_equal(l1, l2);
-    assert_memory_equal(a, b, l1);
-    free(b);
+    assert_csv_is(lc, "merged2.csv", a, l1);
     tifa_ngrams_free(lc);
 
     /* damage: one flipped byte, a truncated file, garbage */
@@ -714,7 +706,7 @@ static void test_memory_budget(void **state)
     tifa_ngram_options o = char_opts(1, 8);
     o.min_docs = 1; /* every row is written: the rows spill to sorted runs too */
     tifa_ngrams *one = count_all(&o, d, n);
-    size_t l1, l2;
+    size_t l1;
     char *a = csv_of(one, "one.csv", &l1);
     size_t full = tifa_ngrams_memory(one);
 
@@ -732,15 +724,9 @@ static void test_memory_budget(void **state)
     char *sp = tmp_path("s.shard");
     assert_int_equal(tifa_ngrams_save(parent, sp), TIFA_ELIMIT);
     free(sp);
-    char *b = csv_of(parent, "budget.csv", &l2);
-    assert_int_equal(l1, l2);
-    assert_memory_equal(a, b, l1);
-    free(b);
+    assert_csv_is(parent, "budget.csv", a, l1);
     /* writing twice gives the same again */
-    b = csv_of(parent, "budget2.csv", &l2);
-    assert_int_equal(l1, l2);
-    assert_memory_equal(a, b, l1);
-    free(b);
+    assert_csv_is(parent, "budget2.csv", a, l1);
     free(a);
     tifa_ngrams_free(parent);
     tifa_ngrams_free(one);
@@ -766,13 +752,10 @@ static void test_batches(void **state)
     assert_true(tifa_ngrams_distinct(a, TIFA_UNIT_CHAR, 4) > 10000);
     o.memory_budget = (size_t)1 << 40; /* never spills, but syncs per document */
     tifa_ngrams *b = count_all(&o, d, n);
-    size_t la, lb;
+    size_t la;
     char *x = csv_of(a, "batch_a.csv", &la);
-    char *y = csv_of(b, "batch_b.csv", &lb);
-    assert_int_equal(la, lb);
-    assert_memory_equal(x, y, la);
+    assert_csv_is(b, "batch_b.csv", x, la);
     free(x);
-    free(y);
     tifa_ngrams_free(a);
     tifa_ngrams_free(b);
     free_docs(d, n);
@@ -934,7 +917,7 @@ static void test_words_against_reference(void **state)
     free_counts(ref, nr);
 
     /* workers and shards give the same words table */
-    size_t l1, l2;
+    size_t l1;
     char *a = slurp(path, &l1);
     tifa_ngrams *p = tifa_ngrams_new(&o, &st);
     tifa_ngrams *w1 = tifa_ngrams_new_worker(p, &st), *w2 = tifa_ngrams_new_worker(p, &st);
@@ -948,11 +931,8 @@ static void test_words_against_reference(void **state)
     assert_int_equal(tifa_ngrams_save(p, shard), TIFA_OK);
     tifa_ngrams *q = tifa_ngrams_load(shard, &st);
     assert_non_null(q);
-    char *b = csv_of(q, "words2.csv", &l2);
-    assert_int_equal(l1, l2);
-    assert_memory_equal(a, b, l1);
+    assert_csv_is(q, "words2.csv", a, l1);
     free(a);
-    free(b);
     unlink(shard);
     free(shard);
     tifa_ngrams_free(p);
