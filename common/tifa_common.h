@@ -145,6 +145,8 @@ int tifa_utf8_cmp(const char *a, const char *b);
 /* Length in bytes of the valid UTF-8 sequence that starts the NUL-terminated
  * string s, or 0 when it is invalid (or s is empty).  ICU's U8_NEXT rules. */
 size_t tifa_utf8_seq(const char *s);
+/* Whether s[0..n) is valid UTF-8 by the same rules (ICU's U8_NEXT). */
+bool tifa_utf8_valid(const char *s, size_t n);
 
 /* ------------------------------------------------------------ atomic file -- */
 

@@ -22,6 +22,22 @@ size_t tifa_utf8_seq(const char *s)
     return c < 0 ? 0 : (size_t)i;
 }
 
+bool tifa_utf8_valid(const char *s, size_t n)
+{
+    const uint8_t *u = (const uint8_t *)s;
+    for (size_t i = 0; i < n;) {
+        if (n - i > INT32_MAX)
+            return false; /* U8_NEXT counts in int32_t; no such key exists */
+        int32_t j = 0;
+        UChar32 c;
+        U8_NEXT(u + i, j, (int32_t)(n - i), c);
+        if (c < 0)
+            return false;
+        i += (size_t)j;
+    }
+    return true;
+}
+
 int tifa_utf8_cmp(const char *a, const char *b)
 {
     /* UTF-8 was designed so that byte order equals code-point order. */

@@ -149,45 +149,6 @@ static inline uint32_t bytes_at(const unsigned char *p, unsigned n)
     return v;
 }
 
-/* Whether s[0..n) is UTF-8 as the scan's view of text decodes it: well
- * formed, no overlongs, no surrogates, nothing above U+10FFFF. */
-static bool utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned b0 = s[i];
-        size_t k;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (b0 < 0x80) {
-            i++;
-            continue;
-        } else if (b0 >= 0xC2 && b0 < 0xE0) {
-            k = 2;
-        } else if (b0 >= 0xE0 && b0 < 0xF0) {
-            k = 3;
-            if (b0 == 0xE0)
-                lo = 0xA0;
-            if (b0 == 0xED)
-                hi = 0x9F;
-        } else if (b0 >= 0xF0 && b0 < 0xF5) {
-            k = 4;
-            if (b0 == 0xF0)
-                lo = 0x90;
-            if (b0 == 0xF4)
-                hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (n - i < k || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t j = 2; j < k; j++)
-            if ((s[i + j] & 0xC0) != 0x80)
-                return false;
-        i += k;
-    }
-    return true;
-}
-
 static size_t pow2_at_least(size_t n)
 {
     size_t c = 16;
@@ -278,7 +239,7 @@ tifa_ac *tifa_ac_new_flags(const char *const *strings, const size_t *lens,
         const unsigned char *s = (const unsigned char *)strings[i];
         size_t L = lens[i];
         ac->len[i] = L;
-        if (!L || !utf8_ok(s, L))
+        if (!L || !tifa_utf8_valid(strings[i], L))
             continue; /* empty or not valid UTF-8: never counted */
         uint32_t node = 0;
         size_t d = 0;

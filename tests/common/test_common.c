@@ -170,6 +170,15 @@ static void test_utf8_seq(void **state)
     assert_int_equal(tifa_utf8_seq("\xE9\x9B"), 0);         /* cut short */
     assert_int_equal(tifa_utf8_seq("\xF4\x90\x80\x80"), 0); /* > U+10FFFF */
     assert_int_equal(tifa_utf8_seq(""), 0);
+    /* whole strings, by length (an embedded NUL is valid UTF-8) */
+    assert_true(tifa_utf8_valid("", 0));
+    assert_true(tifa_utf8_valid("a零距离\xF0\xA0\x80\x80", 14));
+    assert_true(tifa_utf8_valid("a\0b", 3));
+    assert_false(tifa_utf8_valid("零距\xE7\xA6", 8));         /* cut short */
+    assert_false(tifa_utf8_valid("a\xC0\x80", 3));             /* overlong */
+    assert_false(tifa_utf8_valid("\xED\xA0\x80", 3));          /* surrogate */
+    assert_false(tifa_utf8_valid("\xF4\x90\x80\x80", 4));      /* > U+10FFFF */
+    assert_false(tifa_utf8_valid("\x80", 1));                   /* lone continuation */
 }
 
 static void count_sink(const tifa_diag_entry *e, void *user)
