@@ -17,9 +17,9 @@
  *   - One open-addressing table (linear probing, multiplicative hashing,
  *     24-byte slots holding key, count, id, document frequency and the stamp
  *     of the last document) per (corpus, unit, n); no allocation per n-gram,
- *     growth by 1.5x, in place for tables of 2 MiB and more (mremap), so
- *     fresh memory, which the kernel must fault in and zero, is only what a
- *     table adds.  Document frequency uses the stamp, not a per-document
+ *     growth by 1.5x, in place for tables of 2 MiB and more (mremap, then
+ *     a sweep that moves the entries within the mapping), so fresh memory,
+ *     which the kernel must fault in and zero, is only what a table adds.  Document frequency uses the stamp, not a per-document
  *     set, so a window touches exactly one slot.
  *   - Character unigrams are counted per batch in an array indexed by code
  *     point and added to their table once per distinct character.
@@ -164,8 +164,10 @@ static void *slots_resize(void *p, size_t old_bytes, size_t new_bytes)
 }
 #endif
 
-/* Where a growing table's entries wait while it is rehashed in its own
- * memory: one per engine, shared by its tables, grown and never shrunk. */
+/* Where the few entries of a growing table that cannot move straight to
+ * their new place wait while it is rehashed in its own memory
+ * (table_sweep_in_place): one per engine, shared by its tables, grown and
+ * never shrunk. */
 typedef struct ng_scratch {
     ng_slot *v;
     size_t cap; /* entries */
@@ -188,41 +190,90 @@ static void table_insert_all(ng_slot *slots, size_t cap, const ng_slot *from,
     }
 }
 
+/* Appends s to the scratch list sc (grown by half when full). */
+static tifa_status scratch_push(ng_scratch *sc, const ng_slot *s, size_t *n)
+{
+    if (*n == sc->cap) {
+        size_t want = sc->cap ? sc->cap + sc->cap / 2 : 1024;
+        ng_slot *v = realloc(sc->v, want * sizeof *v); /* mremap in glibc */
+        if (!v)
+            return TIFA_ENOMEM;
+        sc->v = v;
+        sc->cap = want;
+    }
+    sc->v[(*n)++] = *s;
+    return TIFA_OK;
+}
+
+/* Rehashes, in place, the `cap` slots of `slots` (a mapping just enlarged
+ * to `ncap` > cap slots, the new part zero).
+ *
+ * Why a backward sweep is enough.  Slots are taken from the top down; the
+ * entry at i is lifted out and put at the first free slot from its new home
+ * h upwards, when h >= i and no wrap-around is needed.  Every slot above i
+ * then holds only entries already in the new layout, so such a probe meets
+ * only them, and its path [h, slot) never contains a slot that is still to
+ * be vacated (those are all below i <= h).  The new table is thus a valid
+ * linear-probing table at every step.  An entry whose new home is below i
+ * (its probe would cross old entries that are yet to move) or that would
+ * wrap around waits in sc and is inserted at the end.  With fastrange the
+ * new home is about i * ncap / cap, so only entries displaced by more than
+ * i * (ncap / cap - 1) slots wait: for growth by 1.5x a few near the start
+ * of the table.  Returns TIFA_ENOMEM only when sc cannot grow; entries are
+ * lost then, and the engine's owner gets the error from the upsert that
+ * grew the table and stops (as for any failed upsert). */
+static tifa_status table_sweep_in_place(ng_slot *slots, size_t cap, size_t ncap,
+                                        ng_scratch *sc)
+{
+    size_t waiting = 0;
+    tifa_status st = TIFA_OK;
+    for (size_t i = cap; i-- > 0;) {
+        if (!slots[i].key)
+            continue;
+        ng_slot s = slots[i];
+        memset(&slots[i], 0, sizeof slots[i]);
+        size_t j = slot_of(s.key, ncap);
+        if (j >= i) {
+            while (j < ncap && slots[j].key)
+                j++;
+            if (j < ncap) {
+                slots[j] = s;
+                continue;
+            }
+        }
+        if ((st = scratch_push(sc, &s, &waiting)) != TIFA_OK)
+            return st;
+    }
+    table_insert_all(slots, ncap, sc->v, waiting, false);
+    return TIFA_OK;
+}
+
 /* Rehashes t into `cap` slots (>= NG_MIN_CAP).
  *
- * A large table (a mapping of its own) grows in place: its entries are
- * copied to sc, the mapping is enlarged with mremap and cleared, and the
- * entries go back in.  Fresh memory costs a page fault and the kernel's
+ * A large table (a mapping of its own) grows in place: the mapping is
+ * enlarged with mremap and the entries are moved within it
+ * (table_sweep_in_place).  Fresh memory costs a page fault and the kernel's
  * zeroing per page, which on the synthetic corpus (28 M distinct n-grams per
  * 100 MB, tables growing all the time) was 30-45 % of the run when every
  * growth took a new table (1.5x the old) and freed the old one; now only
- * the added part is new (docs/ngrams.md).  Without sc, or for small tables,
- * a new table is allocated as before. */
+ * the added part is new (docs/ngrams.md).  Without sc, for small tables, or
+ * when a table would not grow by at least a quarter (then most entries
+ * would wait in sc), a new table is allocated as before. */
 static tifa_status table_rehash(ng_table *t, size_t cap, ng_scratch *sc)
 {
     if (cap < NG_MIN_CAP)
         cap = NG_MIN_CAP;
     size_t old_bytes = t->cap * sizeof *t->slots, new_bytes = cap * sizeof *t->slots;
     if (NG_GROW_IN_PLACE && sc && t->slots && old_bytes >= NG_HUGE &&
-        new_bytes >= old_bytes) {
-        if (sc->cap < t->size) {
-            size_t want = t->size + t->size / 2;
-            ng_slot *v = realloc(sc->v, want * sizeof *v); /* mremap in glibc */
-            if (!v)
-                return TIFA_ENOMEM;
-            sc->v = v;
-            sc->cap = want;
-        }
-        size_t n = 0;
-        for (size_t i = 0; i < t->cap; i++)
-            if (t->slots[i].key)
-                sc->v[n++] = t->slots[i];
+        cap >= t->cap + t->cap / 4) {
         ng_slot *slots = slots_resize(t->slots, old_bytes, new_bytes);
         if (!slots)
             return TIFA_ENOMEM; /* the table is as it was */
-        memset(slots, 0, old_bytes);
-        table_insert_all(slots, cap, sc->v, n, false);
         t->slots = slots;
+        size_t old_cap = t->cap;
+        t->cap = cap; /* so that slots_free unmaps all of it, even after a failure */
+        t->grow_at = cap / 5 * 4;
+        return table_sweep_in_place(slots, old_cap, cap, sc);
     } else {
         ng_slot *slots = slots_alloc(new_bytes);
         if (!slots)
@@ -240,8 +291,8 @@ static tifa_status table_rehash(ng_table *t, size_t cap, ng_scratch *sc)
 
 /* Growth by 1.5x (not 2x): the load factor stays within 0.53..0.8, so the
  * bytes per distinct n-gram vary by at most 1.5x with corpus size, and the
- * transient of a rehash is 2.5x the old table (old + new; 2.3x, new +
- * scratch, when it grows in place), not 3x. */
+ * transient of a rehash is 2.5x the old table (old + new; 1.5x when it
+ * grows in place), not 3x. */
 static tifa_status table_grow(ng_table *t, ng_scratch *sc)
 {
     return table_rehash(t, t->cap ? t->cap + t->cap / 2 : NG_MIN_CAP, sc);
@@ -403,7 +454,7 @@ struct tifa_ngrams {
     uint32_t *ida, *idb;   /* ids of the (n-1)- and n-grams by position */
     ng_uni *uni;           /* character unigram accumulator, by code point */
     uint32_t *uni_seen;    /* code points touched in it, in order */
-    ng_scratch grow;       /* entries of a table being grown in place */
+    ng_scratch grow;       /* entries waiting while a table grows in place */
     size_t *spans;         /* sentence spans (start, length) pairs */
     size_t n_spans, cap_spans;
     /* memory budget */
