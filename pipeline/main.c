@@ -44,7 +44,8 @@ static const char usage_text[] =
     "  --keep-duplicates  --near-duplicate X  --ngrams N[-M]|off  --unit char|word\n"
     "  --min-count K  --top-k K  --memory SIZE  --period year|decade|N\n"
     "  --patterns FILE  --slogans FILE  --no-charts  --lang zh|en  --pdf\n"
-    "  --threads N  --no-bom  --csv-encoding utf-8|gb18030  --save-shard FILE\n"
+    "  --threads N  --level-split SIZE  --no-bom  --csv-encoding utf-8|gb18030\n"
+    "  --save-shard FILE\n"
     "  --table NAME (count: write one table to stdout)\n"
     "  -q, --quiet  -v, --verbose  -h, --help  -V, --version\n"
     "\n"
@@ -100,6 +101,7 @@ typedef struct cli {
     size_t width;
     const char *table;
     const char *save_shard;
+    size_t level_split;
     tifa_load_options load;
     tifa_study *study; /* built from options for count/compare */
     char **positional;
@@ -158,7 +160,7 @@ enum {
     OPT_TITLES, OPT_SIMPLIFIED, OPT_STRICT, OPT_KEEP_DUPS, OPT_NEAR_DUP,
     OPT_NGRAMS, OPT_UNIT, OPT_MIN_COUNT, OPT_TOP_K, OPT_MEMORY, OPT_PERIOD,
     OPT_PATTERNS, OPT_SLOGANS, OPT_NO_CHARTS, OPT_LANG, OPT_PDF, OPT_THREADS,
-    OPT_NO_BOM, OPT_CSV_ENCODING, OPT_SAVE_SHARD, OPT_TABLE,
+    OPT_NO_BOM, OPT_CSV_ENCODING, OPT_SAVE_SHARD, OPT_LEVEL_SPLIT, OPT_TABLE,
     OPT_TEXT, OPT_WIDTH, OPT_REGEX, OPT_TARGET, OPT_REFERENCE, OPT_CORPUS
 };
 
@@ -194,6 +196,7 @@ static const struct option long_options[] = {
     {"lang", required_argument, NULL, OPT_LANG},
     {"pdf", no_argument, NULL, OPT_PDF},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"level-split", required_argument, NULL, OPT_LEVEL_SPLIT},
     {"no-bom", no_argument, NULL, OPT_NO_BOM},
     {"csv-encoding", required_argument, NULL, OPT_CSV_ENCODING},
     {"save-shard", required_argument, NULL, OPT_SAVE_SHARD},
@@ -373,6 +376,10 @@ static int parse_options(cli *c, int argc, char **argv)
             s->csv.encoding = optarg;
             break;
         case OPT_SAVE_SHARD: c->save_shard = optarg; break;
+        case OPT_LEVEL_SPLIT:
+            if (!parse_size(optarg, &c->level_split) || !c->level_split)
+                return usage_error("--level-split takes a size such as 64M, not '%s'", optarg);
+            break;
         case OPT_TABLE: c->table = optarg; break;
         case OPT_TEXT: c->with_text = true; break;
         case OPT_WIDTH:
@@ -473,6 +480,7 @@ static int run_with_study(cli *c, tifa_study *study, tifa_diag *diag)
     ro.progress = isatty(2) && !c->quiet;
     ro.datadir = tifa_datadir();
     ro.save_shard = c->save_shard;
+    ro.level_split = c->level_split;
     tifa_run_summary sum;
     int code = tifa_run_study(study, &ro, diag, &sum);
     if (code <= TIFA_EXIT_PARTIAL)

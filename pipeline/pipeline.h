@@ -129,6 +129,11 @@ typedef struct tifa_run_options {
     bool progress;           /* draw a progress line (stderr is a terminal) */
     const char *datadir;     /* shipped data files */
     const char *save_shard;  /* also save the n-gram counts here (tifa merge) */
+    size_t level_split;      /* with an even number of threads, count the
+                              * character n-grams split by level once worker
+                              * 0's n-grams hold this many bytes (checked
+                              * between batches; docs/ngrams.md, "Threads");
+                              * 0 = the default, 64 MiB */
 } tifa_run_options;
 
 /* Wall-clock seconds of each phase of a run (printed in the summary, never

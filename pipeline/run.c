@@ -166,7 +166,30 @@ static void progress_draw(progress *p, const char *stage, size_t bytes,
  * atomic counter, so a worker that drew short documents simply takes more
  * (documents differ in size by 100x in real corpora; fixed slices left one
  * core idle).  Which worker counts which document does not matter: merges
- * are exact and tables sorted. */
+ * are exact and tables sorted.
+ *
+ * Split by level (pass 1 only, pool.by_level): with character n-grams up to
+ * n >= 3 and nothing that needs whole documents per engine (no word
+ * n-grams, no memory budget), workers can come in pairs.  Both workers of a
+ * pair count the same documents, a slice of the batch by bytes: the first
+ * the character n-grams n = 1..2, the second n = 3 and up
+ * (tifa_ngrams_new_worker_levels).  The statistics of the slice's documents
+ * go to whichever of the two claims them, one after each document's
+ * n-grams, so the pair ends its slice together although n >= 3 costs more.
+ * With documents split, every worker's tables hold nearly every n-gram of
+ * the corpus: each pays the cache misses and fresh memory of all of them,
+ * and the merge re-inserts them all.  Split by level, a table is filled by
+ * one worker and merging moves it; but every document is decoded twice.
+ * So the run starts split by document and switches for the rest of pass 1
+ * once worker 0's n-gram engine holds LEVEL_SPLIT_BYTES: on the 100 MB
+ * government corpus (30 MB of tables) it never does, and splitting by level
+ * there was 10 % slower; on the synthetic corpus, whose vocabulary keeps
+ * growing, it switches after the first batch and is faster with 20 % less
+ * memory (docs/ngrams.md, "Threads and merging").  The n-grams the workers
+ * counted before the switch are merged last, into the level workers'
+ * tables, which are moved. */
+#define LEVEL_SPLIT_BYTES ((size_t)64 << 20)
+
 typedef struct batch_queue {
     tifa_doc **docs;
     size_t n;
@@ -177,8 +200,14 @@ typedef struct batch_queue {
 typedef struct worker {
     pthread_t thread;
     tifa_stats *stats;
-    tifa_ngrams *ngrams;
+    tifa_ngrams *ngrams;       /* documents split */
+    tifa_ngrams *level_ngrams; /* split by level, after the switch */
     batch_queue *queue;
+    bool by_level;       /* pass 1 split by level (pool.by_level) */
+    int level_group;     /* by level: 0 = n <= 2, 1 = n >= 3 */
+    size_t first, end;   /* by level: documents [first, end) of the batch */
+    atomic_size_t *stats_next; /* by level: the pair's next document for
+                                * statistics */
     tifa_status status;
 } worker;
 
@@ -186,6 +215,21 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     batch_queue *q = w->queue;
+    if (q->pass == 1 && w->by_level) {
+        for (size_t i = w->first; i < w->end && w->status == TIFA_OK; i++) {
+            w->status = tifa_ngrams_add_doc(w->level_ngrams, q->docs[i]);
+            size_t j = atomic_fetch_add_explicit(w->stats_next, 1, memory_order_relaxed);
+            if (j < w->end && w->status == TIFA_OK)
+                w->status = tifa_stats_add_doc(w->stats, q->docs[j]);
+        }
+        for (;;) { /* the other worker of the pair may lag behind */
+            size_t j = atomic_fetch_add_explicit(w->stats_next, 1, memory_order_relaxed);
+            if (j >= w->end || w->status != TIFA_OK)
+                break;
+            w->status = tifa_stats_add_doc(w->stats, q->docs[j]);
+        }
+        return NULL;
+    }
     while (w->status == TIFA_OK) {
         size_t i = atomic_fetch_add_explicit(&q->next, 1, memory_order_relaxed);
         if (i >= q->n)
@@ -206,8 +250,37 @@ typedef struct pool {
     worker *workers;
     int n;
     int started;  /* threads running the current batch */
+    bool level_ok; /* splitting by level is possible (split_by_level) */
+    bool by_level; /* pass 1 split by level: workers 2i and 2i+1 a pair */
+    atomic_size_t *stats_next; /* by level: one per pair */
     batch_queue queue;
 } pool;
+
+/* Split by level: gives pair i of the n/2 pairs the documents from the
+ * first whose text starts at or after i/pairs of the batch's bytes. */
+static void slice_by_bytes(pool *p, tifa_doc **docs, size_t n)
+{
+    size_t pairs = (size_t)p->n / 2, total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += docs[i]->text_len;
+    size_t i = 0, before = 0;
+    for (size_t pair = 0; pair < pairs; pair++) {
+        size_t first = i;
+        if (pair + 1 == pairs) {
+            i = n;
+        } else {
+            size_t until = total / pairs * (pair + 1);
+            while (i < n && before < until)
+                before += docs[i++]->text_len;
+        }
+        atomic_store(&p->stats_next[pair], first);
+        for (size_t k = 2 * pair; k < 2 * pair + 2; k++) {
+            p->workers[k].first = first;
+            p->workers[k].end = i;
+            p->workers[k].stats_next = &p->stats_next[pair];
+        }
+    }
+}
 
 /* Starts the workers on docs[0..n).  With one worker the work runs right
  * here, so `--threads 1` really uses one core (the loader does not overlap
@@ -218,6 +291,8 @@ static tifa_status pool_start(pool *p, tifa_doc **docs, size_t n, int pass)
     p->queue.n = n;
     p->queue.pass = pass;
     atomic_store(&p->queue.next, 0);
+    if (p->by_level && pass == 1)
+        slice_by_bytes(p, docs, n);
     if (p->n == 1) {
         p->workers[0].queue = &p->queue;
         worker_main(&p->workers[0]);
@@ -364,12 +439,21 @@ static tifa_patterns *load_patterns(const tifa_study *study, const char *datadir
     return patterns;
 }
 
+/* Whether pass 1 splits the character n-grams by level (see batch_queue). */
+static bool split_by_level(const tifa_ngram_options *o, int threads)
+{
+    return threads >= 2 && threads % 2 == 0 && o->char_max >= 3 && !o->word_max &&
+           !o->memory_budget;
+}
+
 static tifa_status make_workers(run_state *rs, int threads)
 {
     rs->pool.n = threads;
     rs->pool.workers = calloc((size_t)threads, sizeof *rs->pool.workers);
     if (!rs->pool.workers)
         return TIFA_ENOMEM;
+    const tifa_ngram_options *ngo = &rs->study->ngrams;
+    rs->pool.level_ok = rs->ngrams && split_by_level(ngo, threads);
     for (int k = 0; k < threads; k++) {
         tifa_status st;
         worker *w = &rs->pool.workers[k];
@@ -380,15 +464,42 @@ static tifa_status make_workers(run_state *rs, int threads)
             w->ngrams = tifa_ngrams_new_worker(rs->ngrams, &st);
             if (!w->ngrams)
                 return st;
-            if (rs->study->ngrams.memory_budget && threads > 1) {
+            if (ngo->memory_budget && threads > 1) {
                 /* --memory is for the whole run: each worker gets a share */
-                tifa_ngram_options share = rs->study->ngrams;
+                tifa_ngram_options share = *ngo;
                 share.memory_budget /= (size_t)threads;
                 if ((st = tifa_ngrams_set_filters(w->ngrams, &share)) != TIFA_OK)
                     return st;
             }
         }
     }
+    return TIFA_OK;
+}
+
+/* Between two batches of pass 1: switches the pool to splitting by level
+ * when worker 0's n-grams have grown past the run option level_split (by
+ * default LEVEL_SPLIT_BYTES; see batch_queue). */
+static tifa_status maybe_split_by_level(run_state *rs)
+{
+    pool *p = &rs->pool;
+    size_t at = rs->options->level_split ? rs->options->level_split : LEVEL_SPLIT_BYTES;
+    if (!p->level_ok || p->by_level || tifa_ngrams_memory(p->workers[0].ngrams) < at)
+        return TIFA_OK;
+    p->stats_next = calloc((size_t)p->n / 2, sizeof *p->stats_next);
+    if (!p->stats_next)
+        return TIFA_ENOMEM;
+    int char_max = rs->study->ngrams.char_max;
+    for (int k = 0; k < p->n; k++) {
+        worker *w = &p->workers[k];
+        tifa_status st;
+        w->level_group = k % 2;
+        w->level_ngrams = tifa_ngrams_new_worker_levels(
+            rs->ngrams, w->level_group ? 3 : 1, w->level_group ? char_max : 2, &st);
+        if (!w->level_ngrams)
+            return st;
+        w->by_level = true;
+    }
+    p->by_level = true;
     return TIFA_OK;
 }
 
@@ -421,8 +532,11 @@ static tifa_status merge_workers(run_state *rs, bool with_ngrams)
             tifa_stats_free(w->stats);
             w->stats = NULL;
         }
-        if (w->ngrams && with_ngrams) {
-            tifa_status mst = merge_ngrams(rs->ngrams, &w->ngrams, 1);
+        if (with_ngrams) {
+            tifa_status mst = merge_ngrams(rs->ngrams, &w->level_ngrams, 1);
+            if (st == TIFA_OK)
+                st = mst;
+            mst = merge_ngrams(rs->ngrams, &w->ngrams, 1);
             if (st == TIFA_OK)
                 st = mst;
         }
@@ -468,13 +582,16 @@ static tifa_status finisher_start(ngram_finisher *f, run_state *rs)
 {
     memset(f, 0, sizeof *f);
     f->into = rs->ngrams;
-    f->n = rs->pool.n;
+    f->n = 2 * rs->pool.n;
     f->engines = calloc((size_t)f->n, sizeof *f->engines);
     if (!f->engines)
         return TIFA_ENOMEM;
-    for (int k = 0; k < f->n; k++) {
-        f->engines[k] = rs->pool.workers[k].ngrams;
-        rs->pool.workers[k].ngrams = NULL;
+    /* level workers first: their tables, the large ones, are moved */
+    for (int k = 0; k < rs->pool.n; k++) {
+        worker *w = &rs->pool.workers[k];
+        f->engines[k] = w->level_ngrams;
+        f->engines[rs->pool.n + k] = w->ngrams;
+        w->level_ngrams = w->ngrams = NULL;
     }
     snprintf(f->path, sizeof f->path, "%s/ngrams.csv", rs->study->output);
     f->csv = &rs->study->csv;
@@ -606,6 +723,8 @@ static tifa_status pass_scan(run_state *rs, tifa_csv *documents)
             if (n_batch[cur] == BATCH_DOCS || batch_bytes >= BATCH_BYTES) {
                 /* Hand this batch over; the previous one must be done. */
                 st = pool_wait(&rs->pool);
+                if (st == TIFA_OK)
+                    st = maybe_split_by_level(rs);
                 if (st != TIFA_OK)
                     break;
                 int prev = 1 - cur;
@@ -826,8 +945,10 @@ static void run_state_free(run_state *rs)
     for (int k = 0; k < rs->pool.n; k++) {
         tifa_stats_free(rs->pool.workers[k].stats);
         tifa_ngrams_free(rs->pool.workers[k].ngrams);
+        tifa_ngrams_free(rs->pool.workers[k].level_ngrams);
     }
     free(rs->pool.workers);
+    free(rs->pool.stats_next);
     free_docs(rs->kept, rs->n_kept);
     free(rs->kept);
     tifa_stats_free(rs->stats);

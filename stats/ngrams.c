@@ -437,6 +437,9 @@ struct tifa_ngrams {
     size_t n_corpora;
     size_t last_corpus;    /* cache of the corpus of the previous document */
     uint32_t stamp;        /* current document (for document frequency) */
+    /* character n-grams counted: lo <= n <= hi (1 and char_max except in a
+     * level worker, tifa_ngrams_new_worker_levels) */
+    int level_lo, level_hi;
     /* the character batch: code points of several documents of one corpus,
      * 0 between Han runs and documents; marks say which document (stamp)
      * starts where */
@@ -577,6 +580,8 @@ tifa_ngrams *tifa_ngrams_new(const tifa_ngram_options *options,
     }
     ng->opt = o;
     ng->opt.stoplist = NULL;
+    ng->level_lo = 1;
+    ng->level_hi = o.char_max;
     ng->words = tifa_strmap_new();
     if (!ng->words) {
         tifa_ngrams_free(ng);
@@ -610,6 +615,32 @@ tifa_ngrams *tifa_ngrams_new_worker(const tifa_ngrams *parent,
         return NULL;
     }
     return tifa_ngrams_new(&parent->opt, status);
+}
+
+/* A worker for threads that split the character n-grams by n instead of by
+ * document: every such worker sees every document and fills only its own
+ * tables, each in document order, so merging them moves tables instead of
+ * merging entries, and the ids are those of one engine counting alone
+ * (docs/ngrams.md, "Threads and merging").  A level of 3 or more needs no
+ * table below it: trigram keys are code points, longer keys chain on the
+ * worker's own trigram ids. */
+tifa_ngrams *tifa_ngrams_new_worker_levels(const tifa_ngrams *parent, int lo,
+                                           int hi, tifa_status *status)
+{
+    tifa_status dummy;
+    if (!status)
+        status = &dummy;
+    if (!parent || lo < 1 || lo > 3 || hi < lo || hi > parent->opt.char_max ||
+        parent->opt.memory_budget || (lo > 1 && parent->opt.word_max)) {
+        *status = TIFA_EUSAGE;
+        return NULL;
+    }
+    tifa_ngrams *ng = tifa_ngrams_new(&parent->opt, status);
+    if (ng) {
+        ng->level_lo = lo;
+        ng->level_hi = hi;
+    }
+    return ng;
 }
 
 static void corpus_clear_tables(ng_corpus *c)
@@ -840,15 +871,16 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
     uint64_t *keys = ng->keys;
     uint32_t *pos = ng->pos;
     uint32_t *prev = ng->ida, *next = ng->idb;
-    int maxn = maxn_of(ng, unit);
-    tifa_status st;
+    tifa_status st = TIFA_OK;
     ng_table *t = c->t[unit];
     bool ch = unit == TIFA_UNIT_CHAR;
+    /* a level worker counts only lo..hi (lo <= 3, characters only) */
+    int lo = ch ? ng->level_lo : 1, hi = ch ? ng->level_hi : ng->opt.word_max;
     size_t k = 0;
 
-    if (ch) {
+    if (lo == 1 && ch) {
         st = count_unigrams(ng, &t[1], u, m, mk);
-    } else {
+    } else if (lo == 1) {
         for (size_t i = 0; i < m; i++) {
             keys[k] = u[i];
             pos[k] = (uint32_t)i;
@@ -856,27 +888,30 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
         }
         st = count_pass(&t[1], keys, pos, k, NULL, mk, &ng->grow);
     }
-    if (st != TIFA_OK)
+    if (st != TIFA_OK || hi < 2)
         return st;
-    if (maxn < 2)
-        return TIFA_OK;
     unsigned sh = ch ? 21 : 32;
-    k = 0;
-    for (size_t i = 0; i < m; i++) {
-        keys[k] = (uint64_t)u[i] << sh | u[i + 1];
-        pos[k] = (uint32_t)i;
-        k += (u[i] != 0) & (u[i + 1] != 0);
+    if (lo <= 2) {
+        k = 0;
+        for (size_t i = 0; i < m; i++) {
+            keys[k] = (uint64_t)u[i] << sh | u[i + 1];
+            pos[k] = (uint32_t)i;
+            k += (u[i] != 0) & (u[i + 1] != 0);
+        }
+        memset(prev, 0, m * sizeof *prev);
+        if ((st = count_pass(&t[2], keys, pos, k, prev, mk, &ng->grow)) != TIFA_OK)
+            return st;
     }
-    memset(prev, 0, m * sizeof *prev);
-    if ((st = count_pass(&t[2], keys, pos, k, prev, mk, &ng->grow)) != TIFA_OK)
-        return st;
-    for (int n = 3; n <= maxn; n++) {
+    for (int n = lo > 3 ? lo : 3; n <= hi; n++) {
         k = 0;
         if (ch && n == 3) {
+            /* valid where the bigram at i was (its id), or, when no bigrams
+             * are counted here, where both of its units are Han */
             for (size_t i = 0; i < m; i++) {
                 keys[k] = (uint64_t)u[i] << 42 | (uint64_t)u[i + 1] << 21 | u[i + 2];
                 pos[k] = (uint32_t)i;
-                k += (prev[i] != 0) & (u[i + 2] != 0);
+                bool two = lo <= 2 ? prev[i] != 0 : (u[i] != 0) & (u[i + 1] != 0);
+                k += two & (u[i + 2] != 0);
             }
         } else {
             for (size_t i = 0; i < m; i++) {
@@ -885,9 +920,9 @@ static tifa_status count_units(tifa_ngrams *ng, ng_corpus *c, int unit,
                 k += (prev[i] != 0) & (u[i + n - 1] != 0);
             }
         }
-        if (n < maxn)
+        if (n < hi)
             memset(next, 0, m * sizeof *next);
-        if ((st = count_pass(&t[n], keys, pos, k, n < maxn ? next : NULL, mk,
+        if ((st = count_pass(&t[n], keys, pos, k, n < hi ? next : NULL, mk,
                              &ng->grow)) !=
             TIFA_OK)
             return st;
@@ -1128,13 +1163,15 @@ tifa_status tifa_ngrams_add_doc(tifa_ngrams *ng, const tifa_doc *doc)
         st = next_stamp(ng);
     if (st != TIFA_OK)
         return st;
-    c->chars += doc->chars;
-    c->docs++;
+    if (ng->level_lo == 1) { /* counted once over a set of level workers */
+        c->chars += doc->chars;
+        c->docs++;
+    }
     const char *text = doc->text ? doc->text : "";
     size_t len = doc->text ? doc->text_len : 0;
     if (ng->opt.char_max)
         st = add_chars(ng, ci, text, len);
-    if (st == TIFA_OK && ng->opt.word_max)
+    if (st == TIFA_OK && ng->opt.word_max && ng->level_lo == 1)
         st = add_words(ng, &ng->corpora[ci], text, len);
     /* under a budget the tables must be current at every document end, where
      * a spill may happen */
@@ -1160,7 +1197,7 @@ static uint64_t translate_key(int unit, int n, uint64_t key,
 {
     uint64_t hi = key >> 32, lo = key & 0xFFFFFFFFu;
     if (unit == TIFA_UNIT_CHAR) {
-        if (n <= 3)
+        if (n <= 3 || !maps[n - 1]) /* no map: the prefix ids are the same */
             return key;
         return (uint64_t)maps[n - 1][hi] << 32 | lo;
     }
@@ -1168,20 +1205,33 @@ static uint64_t translate_key(int unit, int n, uint64_t key,
         return wmap[key];
     if (n == 2)
         return (uint64_t)wmap[hi] << 32 | wmap[lo];
-    return (uint64_t)maps[n - 1][hi] << 32 | wmap[lo];
+    return (uint64_t)(maps[n - 1] ? maps[n - 1][hi] : hi) << 32 | wmap[lo];
 }
 
 /* Adds the tables of corpus src (ids of engine `from`) to dst; maps and
  * wmap translate ids. */
-static tifa_status merge_corpus(ng_corpus *dst, const ng_corpus *src,
+static tifa_status merge_corpus(ng_corpus *dst, ng_corpus *src,
                                 int unit, int maxn, const uint32_t *wmap,
-                                ng_scratch *sc)
+                                bool wmap_identity, ng_scratch *sc)
 {
-    uint32_t *maps[NG_TABLES] = { 0 };
+    uint32_t *maps[NG_TABLES] = { 0 }; /* NULL: ids unchanged */
     tifa_status st = TIFA_OK;
+    bool same_ids = true; /* keys of n need no translation */
     for (int n = 1; n <= maxn && st == TIFA_OK; n++) {
-        const ng_table *s = &src->t[unit][n];
+        ng_table *s = &src->t[unit][n];
         ng_table *d = &dst->t[unit][n];
+        if (unit == TIFA_UNIT_CHAR)
+            same_ids = n <= 3 || !maps[n - 1];
+        else
+            same_ids = wmap_identity && (n <= 2 || !maps[n - 1]);
+        if (!d->size && same_ids) {
+            /* nothing to add to, and the keys stay valid: take the table
+             * over (level workers' tables, the first worker's) */
+            ng_table tmp = *d;
+            *d = *s;
+            *s = tmp;
+            continue;
+        }
         if (s->size && (st = table_reserve(d, s->size, sc)) != TIFA_OK)
             break;
         if (n < maxn) {
@@ -1231,14 +1281,6 @@ static tifa_status merge_corpus(ng_corpus *dst, const ng_corpus *src,
 
 static tifa_status merge_runs(tifa_ngrams *into, tifa_ngrams *from);
 
-static bool corpus_empty(const ng_corpus *c, int unit)
-{
-    for (int n = 0; n < NG_TABLES; n++)
-        if (c->t[unit][n].size)
-            return false;
-    return true;
-}
-
 /* Adds everything `from` counted to `into`.  Exact: counts, document
  * frequencies and sizes add up.  `from` is consumed (tables and spilled runs
  * may move to into): free it afterwards. */
@@ -1279,16 +1321,8 @@ tifa_status tifa_ngrams_merge(tifa_ngrams *into, tifa_ngrams *from)
         dst->chars += src->chars;
         dst->docs += src->docs;
         for (int u = 0; u < 2 && st == TIFA_OK; u++) {
-            if (corpus_empty(dst, u) && (u == TIFA_UNIT_CHAR || wmap_identity)) {
-                /* nothing to add to: take the tables over (ids stay valid) */
-                for (int n = 0; n < NG_TABLES; n++) {
-                    ng_table tmp = dst->t[u][n];
-                    dst->t[u][n] = from->corpora[k].t[u][n];
-                    from->corpora[k].t[u][n] = tmp;
-                }
-                continue;
-            }
-            st = merge_corpus(dst, src, u, maxn_of(into, u), wmap, &into->grow);
+            st = merge_corpus(dst, src, u, maxn_of(into, u), wmap, wmap_identity,
+                              &into->grow);
         }
     }
     free(wmap);

@@ -235,6 +235,14 @@ tifa_ngrams *tifa_ngrams_new(const tifa_ngram_options *options,
                              tifa_status *status);
 tifa_ngrams *tifa_ngrams_new_worker(const tifa_ngrams *parent,
                                     tifa_status *status);
+/* A worker that counts only the character n-grams with lo <= n <= hi
+ * (1 <= lo <= 3, hi <= char_max), for threads that split the work by n:
+ * each such worker is given every document.  Corpus sizes and word n-grams
+ * are counted by the one with lo == 1 only (TIFA_EUSAGE for lo > 1 with word
+ * n-grams on, and under a memory budget), so that merging one worker per
+ * range of a partition of 1..char_max adds everything exactly once. */
+tifa_ngrams *tifa_ngrams_new_worker_levels(const tifa_ngrams *parent, int lo,
+                                           int hi, tifa_status *status);
 void tifa_ngrams_free(tifa_ngrams *ngrams);
 tifa_status tifa_ngrams_add_doc(tifa_ngrams *ngrams, const tifa_doc *doc);
 /* Exact: counts, document frequencies and sizes add up.  `from` is consumed

@@ -290,13 +290,31 @@ static void test_count_table_to_stdout(void **state)
     assert_file_golden(outf, "count-slogans-baihe.csv");
 }
 
-/* families.csv of two named corpora, for --threads 1 and 2. */
+/* Every table of `tifa count` in dir equals the one in dir1 (the
+ * one-thread run); `what` names the other run in the message. */
+static void assert_same_tables(const char *dir1, const char *dir, const char *what)
+{
+    static const char *const tables[] = {"documents.csv", "slogans.csv", "families.csv",
+                                         "ngrams.csv",    "keyness.csv", "trend.csv",
+                                         "rhetoric.csv",  NULL};
+    for (size_t i = 0; tables[i]; i++) {
+        char a[400], b[400];
+        path_in(a, sizeof a, dir1, tables[i]);
+        path_in(b, sizeof b, dir, tables[i]);
+        if (!same_file(a, b))
+            fail_msg("count: %s differs between --threads 1 and %s", tables[i], what);
+    }
+}
+
+/* families.csv of two named corpora, for --threads 1 to 4: 2 and 4 split
+ * the character n-grams by level (pairs of workers), 3 by document. */
 static void test_count_families(void **state)
 {
     (void)state;
-    const char *threads[] = {"1", "2"};
-    char dirs[2][300];
-    for (size_t t = 0; t < 2; t++) {
+    const char *threads[] = {"1", "2", "3", "4"};
+    enum { RUNS = sizeof threads / sizeof *threads };
+    char dirs[RUNS][300];
+    for (size_t t = 0; t < RUNS; t++) {
         char name[40];
         snprintf(name, sizeof name, "count-t%s", threads[t]);
         path_in(dirs[t], sizeof dirs[t], tmp, name);
@@ -308,16 +326,78 @@ static void test_count_families(void **state)
         path_in(path, sizeof path, dirs[t], "families.csv");
         assert_file_golden(path, "count-families.csv");
     }
-    /* every other table too is the same for 1 and 2 threads */
-    const char *tables[] = {"documents.csv", "slogans.csv", "ngrams.csv",
-                            "keyness.csv", "trend.csv", "rhetoric.csv", NULL};
-    for (size_t i = 0; tables[i]; i++) {
-        char a[400], b[400];
-        path_in(a, sizeof a, dirs[0], tables[i]);
-        path_in(b, sizeof b, dirs[1], tables[i]);
-        if (!same_file(a, b))
-            fail_msg("count: %s differs between --threads 1 and 2", tables[i]);
+    /* every other table too is the same whatever the thread count */
+    for (size_t t = 1; t < RUNS; t++)
+        assert_same_tables(dirs[0], dirs[t], threads[t]);
+}
+
+/* Splitting the character n-grams by level (docs/ngrams.md, "Threads"):
+ * --level-split 1 makes the workers switch after the first batch, so
+ * worker pairs count the later batches (statistics shared within a pair)
+ * and the tables counted before the switch are merged into theirs.  The
+ * corpus is written here: 9,000 short documents, three batches of the
+ * pipeline (4,096 documents each), over a 60-character alphabet so that
+ * n-grams repeat across documents, with a slogan and a numbered formula now
+ * and then.  Every table must equal the one-thread run's, for 2 and 4
+ * threads with the switch and 2 without it. */
+static void test_count_level_split(void **state)
+{
+    (void)state;
+    static const char alphabet[] =
+        "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会"
+        "可主发年动同工也能下过子说产种面而方后多定行学法所民得经";
+    static const char *const extra[] = {"，", "。", "“三严三实”", "“最后一公里”",
+                                        "“五个一”", "2019年", "零距离"};
+    char corpus[300];
+    path_in(corpus, sizeof corpus, tmp, "levels.jsonl");
+    FILE *f = fopen(corpus, "w");
+    assert_non_null(f);
+    uint64_t rng = 88172645463325252u;
+    size_t n_chars = (sizeof alphabet - 1) / 3;
+    for (int d = 0; d < 9000; d++) {
+        fprintf(f, "{\"title\": \"t%d\", \"date\": \"%d-05-01\", \"text\": \"", d,
+                2010 + d % 12);
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        int len = 20 + (int)(rng % 200);
+        for (int k = 0; k < len; k++) {
+            rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+            if (rng % 29 == 0)
+                fputs(extra[(rng >> 8) % (sizeof extra / sizeof *extra)], f);
+            else
+                fwrite(alphabet + 3 * ((rng >> 8) % n_chars), 1, 3, f);
+        }
+        fputs("\"}\n", f);
     }
+    assert_int_equal(fclose(f), 0);
+
+    static const struct {
+        const char *threads, *split, *name;
+    } runs[] = {{"1", NULL, "lv-t1"}, {"2", "1", "lv-t2"}, {"4", "1", "lv-t4"},
+                {"2", NULL, "lv-t2-default"}};
+    enum { RUNS = sizeof runs / sizeof *runs };
+    char dirs[RUNS][300];
+    for (size_t r = 0; r < RUNS; r++) {
+        path_in(dirs[r], sizeof dirs[r], tmp, runs[r].name);
+        const char *args[] = {"count", "--format", "jsonl", "--no-charts", "--threads",
+                              runs[r].threads, "-o", dirs[r], corpus,
+                              runs[r].split ? "--level-split" : NULL, runs[r].split, NULL};
+        tifa_expect(0, args);
+    }
+    char path[400];
+    path_in(path, sizeof path, dirs[0], "ngrams.csv");
+    size_t len = 0;
+    char *ngrams = slurp(path, &len);
+    assert_non_null(ngrams);
+    size_t rows = 0;
+    for (size_t i = 0; i < len; i++)
+        rows += ngrams[i] == '\n';
+    free(ngrams);
+    assert_true(rows > 10000); /* the test is not about an empty table */
+    for (size_t r = 1; r < RUNS; r++)
+        assert_same_tables(dirs[0], dirs[r], runs[r].name);
+    /* a size is required, and 0 is not one */
+    const char *bad[] = {"count", "--level-split", "0", "-o", dirs[0], corpus, NULL};
+    tifa_expect(2, bad);
 }
 
 /* ------------------------------------------------------------ compare -- */
@@ -607,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_kwic),
         cmocka_unit_test(test_count_table_to_stdout),
         cmocka_unit_test(test_count_families),
+        cmocka_unit_test(test_count_level_split),
         cmocka_unit_test(test_compare),
         cmocka_unit_test(test_plot),
         cmocka_unit_test(test_merge),

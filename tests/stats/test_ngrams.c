@@ -622,6 +622,100 @@ static void test_workers_equal(void **state)
     free_docs(d, n);
 }
 
+/* Workers split by level (the pipeline with an even number of threads and
+ * character n-grams only): every worker sees the documents of its slice and
+ * counts only n in its range.  Merged, they equal one engine counting alone,
+ * and a pair over all documents even saves the same shard bytes, since each
+ * of its tables was filled in document order by one worker (the ids are the
+ * same).  Checked in both merge orders and with two slices of two levels. */
+static void test_level_workers(void **state)
+{
+    (void)state;
+    size_t n;
+    tdoc *d = make_corpus(&n);
+    tifa_ngram_options o = char_opts(1, 6);
+    tifa_ngrams *one = count_all(&o, d, n);
+    size_t l1, ls1, ls2;
+    char *a = csv_of(one, "one.csv", &l1);
+    tifa_status st;
+
+    for (int order = 0; order < 2; order++) {
+        tifa_ngrams *parent = tifa_ngrams_new(&o, &st);
+        tifa_ngrams *low = tifa_ngrams_new_worker_levels(parent, 1, 2, &st);
+        assert_non_null(low);
+        tifa_ngrams *high = tifa_ngrams_new_worker_levels(parent, 3, 6, &st);
+        assert_non_null(high);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(tifa_ngrams_add_doc(low, &d[i].doc), TIFA_OK);
+            assert_int_equal(tifa_ngrams_add_doc(high, &d[i].doc), TIFA_OK);
+        }
+        assert_int_equal(tifa_ngrams_merge(parent, order ? high : low), TIFA_OK);
+        assert_int_equal(tifa_ngrams_merge(parent, order ? low : high), TIFA_OK);
+        tifa_ngrams_free(low);
+        tifa_ngrams_free(high);
+        assert_csv_is(parent, "levels.csv", a, l1);
+        if (order == 0) {
+            char *p1 = tmp_path("one.shard"), *p2 = tmp_path("levels.shard");
+            assert_int_equal(tifa_ngrams_save(one, p1), TIFA_OK);
+            assert_int_equal(tifa_ngrams_save(parent, p2), TIFA_OK);
+            char *s1 = slurp(p1, &ls1), *s2 = slurp(p2, &ls2);
+            assert_int_equal(ls1, ls2);
+            assert_memory_equal(s1, s2, ls1);
+            free(s1);
+            free(s2);
+            unlink(p1);
+            unlink(p2);
+            free(p1);
+            free(p2);
+        }
+        tifa_ngrams_free(parent);
+    }
+
+    /* two slices of the documents, each counted by a pair of levels (the
+     * second pair's tables are merged entry by entry, 4-grams and up
+     * translated through the trigram ids) */
+    tifa_ngrams *parent = tifa_ngrams_new(&o, &st);
+    tifa_ngrams *w[4];
+    for (int k = 0; k < 4; k++) {
+        w[k] = tifa_ngrams_new_worker_levels(parent, k % 2 ? 3 : 1, k % 2 ? 6 : 2, &st);
+        assert_non_null(w[k]);
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int k = 0; k < 2; k++)
+            assert_int_equal(tifa_ngrams_add_doc(w[(i < n / 3 ? 0 : 2) + k], &d[i].doc),
+                             TIFA_OK);
+    for (int k = 0; k < 4; k++) {
+        assert_int_equal(tifa_ngrams_merge(parent, w[k]), TIFA_OK);
+        tifa_ngrams_free(w[k]);
+    }
+    assert_csv_is(parent, "slices.csv", a, l1);
+    tifa_ngrams_free(parent);
+
+    /* what a level worker cannot be */
+    assert_null(tifa_ngrams_new_worker_levels(one, 4, 6, &st)); /* no trigram ids */
+    assert_int_equal(st, TIFA_EUSAGE);
+    assert_null(tifa_ngrams_new_worker_levels(one, 1, 7, &st));
+    assert_int_equal(st, TIFA_EUSAGE);
+    assert_null(tifa_ngrams_new_worker_levels(one, 3, 2, &st));
+    assert_int_equal(st, TIFA_EUSAGE);
+    tifa_ngram_options ow = o;
+    ow.word_max = 2;
+    tifa_ngrams *words = tifa_ngrams_new(&ow, &st);
+    assert_null(tifa_ngrams_new_worker_levels(words, 3, 6, &st));
+    assert_int_equal(st, TIFA_EUSAGE);
+    tifa_ngrams_free(words);
+    tifa_ngram_options ob = o;
+    ob.memory_budget = 1 << 20;
+    tifa_ngrams *budget = tifa_ngrams_new(&ob, &st);
+    assert_null(tifa_ngrams_new_worker_levels(budget, 1, 2, &st));
+    assert_int_equal(st, TIFA_EUSAGE);
+    tifa_ngrams_free(budget);
+
+    free(a);
+    tifa_ngrams_free(one);
+    free_docs(d, n);
+}
+
 /* Two shards saved, loaded and merged == one run; a damaged shard is
  * rejected. */
 static void test_shards(void **state)
@@ -1121,6 +1215,7 @@ int main(void)
         cmocka_unit_test(test_against_reference),
         cmocka_unit_test(test_large_tables),
         cmocka_unit_test(test_workers_equal),
+        cmocka_unit_test(test_level_workers),
         cmocka_unit_test(test_shards),
         cmocka_unit_test(test_memory_budget),
         cmocka_unit_test(test_batches),
