@@ -219,7 +219,17 @@ static tifa_status scratch_push(ng_scratch *sc, const ng_slot *s, size_t *n)
  * wrap around waits in sc and is inserted at the end.  With fastrange the
  * new home is about i * ncap / cap, so only entries displaced by more than
  * i * (ncap / cap - 1) slots wait: for growth by 1.5x a few near the start
- * of the table.  Returns TIFA_ENOMEM only when sc cannot grow; entries are
+ * of the table.
+ *
+ * Which entry of a run gets the slot nearer home matters: the probe
+ * prefetches two cache lines, and the frequent n-grams (met first, so
+ * nearest home in the old table) are most of the lookups.  Taken from the
+ * top down with first come, first served, the rarer entry at the end of a
+ * run came first, and counting the 100 MB government corpus became 15 %
+ * slower.  So on a collision the more frequent of the two takes the slot
+ * and the other moves on; any such exchange keeps the table valid, as both
+ * homes are at or below the slot and every slot passed is occupied
+ * (docs/ngrams.md).  Returns TIFA_ENOMEM only when sc cannot grow; entries are
  * lost then, and the engine's owner gets the error from the upsert that
  * grew the table and stops (as for any failed upsert). */
 static tifa_status table_sweep_in_place(ng_slot *slots, size_t cap, size_t ncap,
@@ -232,14 +242,20 @@ static tifa_status table_sweep_in_place(ng_slot *slots, size_t cap, size_t ncap,
             continue;
         ng_slot s = slots[i];
         memset(&slots[i], 0, sizeof slots[i]);
-        size_t j = slot_of(s.key, ncap);
-        if (j >= i) {
-            while (j < ncap && slots[j].key)
-                j++;
-            if (j < ncap) {
+        size_t h = slot_of(s.key, ncap), j = h;
+        while (h >= i && j < ncap && slots[j].key) {
+            /* the more frequent of the two takes the slot nearer home */
+            if (slots[j].count < s.count) {
+                ng_slot t = slots[j];
                 slots[j] = s;
-                continue;
+                s = t;
+                h = slot_of(s.key, ncap);
             }
+            j++;
+        }
+        if (h >= i && j < ncap) {
+            slots[j] = s;
+            continue;
         }
         if ((st = scratch_push(sc, &s, &waiting)) != TIFA_OK)
             return st;
