@@ -141,24 +141,26 @@ void tifa_segmenter_free(tifa_segmenter *seg)
     free(seg);
 }
 
-/* Converts to UTF-16 and attaches bi; *len receives the UTF-16 length. */
-static bool attach(tifa_segmenter *seg, UBreakIterator *bi, const char *s,
-                   size_t n, int32_t *len)
+/* Converts to UTF-16 and attaches bi; *len receives the UTF-16 length.
+ * TIFA_ENOMEM, TIFA_ELIMIT (a text of 1 GiB or more: ICU counts in int32)
+ * or TIFA_EINTERNAL (ICU failed). */
+static tifa_status attach(tifa_segmenter *seg, UBreakIterator *bi, const char *s,
+                          size_t n, int32_t *len)
 {
-    if (n >= (size_t)INT32_MAX / 2) return false;
+    if (n >= (size_t)INT32_MAX / 2) return TIFA_ELIMIT;
     if ((int32_t)n + 1 > seg->cap) {
         int32_t cap = (int32_t)n + 1;
         UChar *u = realloc(seg->u16, (size_t)cap * sizeof *u);
-        if (!u) return false;
+        if (!u) return TIFA_ENOMEM;
         seg->u16 = u;
         seg->cap = cap;
     }
     UErrorCode err = U_ZERO_ERROR;
     u_strFromUTF8WithSub(seg->u16, seg->cap, len, s, (int32_t)n, 0xFFFD, NULL,
                          &err);
-    if (U_FAILURE(err)) return false;
+    if (U_FAILURE(err)) return TIFA_EINTERNAL;
     ubrk_setText(bi, seg->u16, *len, &err);
-    return U_SUCCESS(err);
+    return U_SUCCESS(err) ? TIFA_OK : TIFA_EINTERNAL;
 }
 
 /* Advances a UTF-8 byte offset over UTF-16 units [from, to). */
@@ -198,7 +200,8 @@ tifa_status tifa_sentences(tifa_segmenter *seg, const char *utf8, size_t n,
 {
     if (n == 0) return TIFA_OK;
     int32_t len;
-    if (!attach(seg, seg->sent, utf8, n, &len)) return TIFA_EINTERNAL;
+    tifa_status st = attach(seg, seg->sent, utf8, n, &len);
+    if (st != TIFA_OK) return st;
     int32_t prev = ubrk_first(seg->sent);
     size_t from = 0;
     for (int32_t b = ubrk_next(seg->sent); b != UBRK_DONE;
@@ -330,7 +333,8 @@ tifa_status tifa_words(tifa_segmenter *seg, const char *utf8, size_t n,
 {
     if (n == 0) return TIFA_OK;
     int32_t len;
-    if (!attach(seg, seg->word, utf8, n, &len)) return TIFA_EINTERNAL;
+    tifa_status st = attach(seg, seg->word, utf8, n, &len);
+    if (st != TIFA_OK) return st;
     int32_t prev = ubrk_first(seg->word);
     size_t from = 0;
     for (int32_t b = ubrk_next(seg->word); b != UBRK_DONE;

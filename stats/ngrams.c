@@ -1712,9 +1712,9 @@ tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status)
     for (uint64_t i = 0; i < nw && !r.bad; i++) {
         uint32_t wl = (uint32_t)get_n(&r, 4);
         const char *w = get_bytes(&r, wl);
-        bool fresh = false;
-        if (w && tifa_strmap_intern(ng->words, w, wl, &fresh) != i) {
-            st = fresh ? TIFA_ENOMEM : TIFA_EFORMAT;
+        uint32_t id = w ? tifa_strmap_intern(ng->words, w, wl, NULL) : 0;
+        if (w && id != i) { /* a word twice, or no memory */
+            st = id == UINT32_MAX ? TIFA_ENOMEM : TIFA_EFORMAT;
             goto out;
         }
     }
@@ -1750,6 +1750,14 @@ tifa_ngrams *tifa_ngrams_load(const char *path, tifa_status *status)
                     break;
                 }
                 ng_table *t = &c->t[u][n];
+                /* room for all first: a shard saved after a merge lists the
+                 * merged entries in hash order, which would pile up at the
+                 * front of a table that grows as they come (docs/ngrams.md,
+                 * "Threads and merging") */
+                if (size && table_reserve(t, (size_t)size, &ng->grow) != TIFA_OK) {
+                    st = TIFA_ENOMEM;
+                    goto out;
+                }
                 for (uint64_t id = 1; id <= size && !r.bad; id++) {
                     uint64_t key = get_n(&r, 8);
                     uint64_t count = get_n(&r, 8);
