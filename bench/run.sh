@@ -14,6 +14,7 @@
 #        tifa count ... --unit word --ngrams 1-3 ...
 #        tifa count ... --ngrams off ...   (everything but the n-grams)
 #        ngram_driver (the n-gram engine alone; --stream for peak RSS)
+#        tifa merge of two copies of a shard (syn-10M counted with 2 threads)
 #        bench/peers/counter_chars.py  (Python Counter, char 1-4-grams)
 #        bench/peers/jieba_words.py    (jieba + Counter, word 1-3-grams)
 #      every run under /usr/bin/time -v (wall time, peak RSS);
@@ -121,7 +122,19 @@ tifa_count() {
     echo "python: $($PY --version 2>&1), jieba $($PY -c 'import jieba; print(jieba.__version__)' 2>/dev/null)"
 } >"$RES/machine.txt"
 
+# `tifa merge` loads shards and merges them: a shard of the 10 MB synthetic
+# corpus counted with two threads (untimed), merged with itself below.
+MERGE_SHARD=$WORK/syn-10M.t2.shard
+if [ -s "$WORK/syn-10M.jsonl" ]; then
+    "$TIFA" count --format jsonl --keep-duplicates --no-charts --quiet --ngrams 1-4 \
+        --unit char --threads 2 --save-shard "$MERGE_SHARD" -o "$WORK/out" "$WORK/syn-10M.jsonl"
+fi
+
 for r in $(seq "$RUNS"); do
+    if [ -s "$MERGE_SHARD" ]; then
+        measure syn-10M-shard "$MERGE_SHARD" tifa-merge char 1-4 1 $r -- \
+            "$TIFA" merge --quiet -o "$WORK/out" "$MERGE_SHARD" "$MERGE_SHARD"
+    fi
     # govreports ~100 MB: the acceptance numbers
     for t in 1 2; do
         measure gov-${GOV_MB}M "$WORK/gov-${GOV_MB}M.jsonl" tifa char 1-4 $t $r -- \

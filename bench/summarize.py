@@ -9,7 +9,8 @@ kind of corpus, tifa's speed-up from 1 to 2 threads, peak RSS, distinct
 n-grams, and bytes of peak RSS per distinct n-gram for the streaming engine
 runs (the bounded-memory check: 1 GB against 100 MB).  The tool
 "tifa-no-ngrams" is the same whole run with `--ngrams off`: what everything
-but the n-grams costs.  memfloor.txt, when given, is printed after the table.
+but the n-grams costs; "tifa-merge" is `tifa merge` of two copies of one
+shard (corpus "syn-10M-shard", MB = the shard's size).  memfloor.txt, when given, is printed after the table.
 Usage: summarize.py results.tsv machine.txt [checks.txt [memfloor.txt]]
 """
 import csv
@@ -48,7 +49,7 @@ def main(tsv, machine, checks=None, memfloor=None):
                "distinct n-grams | RSS bytes / distinct |")
     out.append("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     order = {"tifa": 0, "tifa-no-ngrams": 1, "engine": 2, "engine-stream": 3,
-             "counter": 4, "jieba": 5}
+             "counter": 4, "jieba": 5, "tifa-merge": 6}
     for key in sorted(med, key=lambda k: (family(k[0]), float(
             k[0].split("-")[1].rstrip("MG")) * (1000 if k[0].endswith("G") else 1),
             k[2], order.get(k[1], 9), k[3])):
