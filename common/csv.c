@@ -82,10 +82,12 @@ tifa_csv *tifa_csv_open(const char *path, const tifa_csv_options *options,
 
 static void field_start(tifa_csv *csv)
 {
-    if (csv->row_started)
-        tifa_buf_putc(&csv->row, ',');
-    else
+    if (csv->row_started) {
+        if (tifa_buf_putc(&csv->row, ',') != TIFA_OK)
+            csv->error = TIFA_ENOMEM;
+    } else {
         csv->row_start = csv->row.len;
+    }
     csv->row_started = true;
 }
 
@@ -156,7 +158,8 @@ void tifa_csv_str(tifa_csv *csv, const char *s)
 void tifa_csv_int(tifa_csv *csv, long long v)
 {
     field_start(csv);
-    tifa_buf_printf(&csv->row, "%lld", v);
+    if (tifa_buf_printf(&csv->row, "%lld", v) != TIFA_OK)
+        csv->error = TIFA_ENOMEM;
 }
 
 void tifa_csv_real(tifa_csv *csv, double v, int precision)
@@ -172,7 +175,8 @@ void tifa_csv_real(tifa_csv *csv, double v, int precision)
     double scale = pow(10.0, precision);
     if (fabs(v) * scale < 0.5)
         v = 0.0;
-    tifa_buf_printf(&csv->row, "%.*f", precision, v);
+    if (tifa_buf_printf(&csv->row, "%.*f", precision, v) != TIFA_OK)
+        csv->error = TIFA_ENOMEM;
 }
 
 void tifa_csv_sci(tifa_csv *csv, double v, int digits)
@@ -184,7 +188,8 @@ void tifa_csv_sci(tifa_csv *csv, double v, int digits)
         digits = 0;
     if (digits > 17)
         digits = 17;
-    tifa_buf_printf(&csv->row, "%.*e", digits, v);
+    if (tifa_buf_printf(&csv->row, "%.*e", digits, v) != TIFA_OK)
+        csv->error = TIFA_ENOMEM;
 }
 
 /* Writes n bytes of whole rows (UTF-8) to the file, converted to GB18030

@@ -330,7 +330,7 @@ static bool sep(const unsigned char *s, size_t n, size_t *i,
     return false;
 }
 
-char *tifa_date_iso_i(const char *str, size_t n)
+bool tifa_date_iso_i(const char *str, size_t n, char iso[TIFA_DATE_ISO_MAX])
 {
     static const char *const ymd_sep[] = {"-", "/", ".", "年", NULL};
     static const char *const md_sep[] = {"-", "/", ".", "月", NULL};
@@ -339,8 +339,8 @@ char *tifa_date_iso_i(const char *str, size_t n)
     size_t i = 0;
     while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
     int y, mo = 0, d = 0, h = -1, mi = 0, se = -1;
-    if (digits(s, n, &i, 4, &y) != 4 || y < 1000 || y > 2999) return NULL;
-    if (i < n && s[i] >= '0' && s[i] <= '9') return NULL; /* 5+ digits */
+    if (digits(s, n, &i, 4, &y) != 4 || y < 1000 || y > 2999) return false;
+    if (i < n && s[i] >= '0' && s[i] <= '9') return false; /* 5+ digits */
     size_t save = i;
     if (sep(s, n, &i, ymd_sep)) {
         if (digits(s, n, &i, 2, &mo) == 0 || mo < 1 || mo > 12) {
@@ -375,17 +375,16 @@ char *tifa_date_iso_i(const char *str, size_t n)
             }
         }
     }
-    char buf[48];
     if (!mo)
-        snprintf(buf, sizeof buf, "%04d", y);
+        snprintf(iso, TIFA_DATE_ISO_MAX, "%04d", y);
     else if (!d)
-        snprintf(buf, sizeof buf, "%04d-%02d", y, mo);
+        snprintf(iso, TIFA_DATE_ISO_MAX, "%04d-%02d", y, mo);
     else if (h < 0)
-        snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, mo, d);
+        snprintf(iso, TIFA_DATE_ISO_MAX, "%04d-%02d-%02d", y, mo, d);
     else if (se < 0)
-        snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d", y, mo, d, h, mi);
+        snprintf(iso, TIFA_DATE_ISO_MAX, "%04d-%02d-%02dT%02d:%02d", y, mo, d, h, mi);
     else
-        snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h,
+        snprintf(iso, TIFA_DATE_ISO_MAX, "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, d, h,
                  mi, se);
-    return tifa_strdup(buf);
+    return true;
 }

@@ -329,8 +329,10 @@ bool tifa_boilerplate_match_i(tifa_boilerplate *bp, const char *line,
 
 /* Parses a date in any of the shapes researchers meet (2014-4-4 11:41:02,
  * 2019年01月27日, 2019/4/25 9:32:09, 1954, ...) into ISO 8601 as precise as
- * given.  Returns a new string (caller frees) or NULL when not a date. */
-char *tifa_date_iso_i(const char *s, size_t n);
+ * given, written to iso; false when not a date.  It allocates nothing, so
+ * "not a date" can never hide an allocation failure. */
+#define TIFA_DATE_ISO_MAX 48
+bool tifa_date_iso_i(const char *s, size_t n, char iso[TIFA_DATE_ISO_MAX]);
 
 /* Compiles an ICU regex given in UTF-8 (uregex has no UTF-8 opener that
  * copies the pattern).  Free with uregex_close. */

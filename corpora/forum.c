@@ -58,17 +58,14 @@ static bool post_header(const char *s, size_t n, char **date,
     const char *d = h + strlen(HDR);
     size_t dn = n - (size_t)(d - s);
     while (dn > 0 && (*d == ' ' || *d == '\t')) d++, dn--;
-    char *iso = tifa_date_iso_i(d, dn);
-    if (!iso) return false;
+    char iso[TIFA_DATE_ISO_MAX];
+    if (!tifa_date_iso_i(d, dn, iso)) return false;
     /* Discuz! headers always carry a time: "2014-4-4 11:41:02". A poster
      * name is short and has no sentence punctuation. */
     if (strlen(iso) < 16 || find(s, pre, "，") || find(s, pre, "。") ||
-        find(s, pre, ",")) {
-        free(iso);
+        find(s, pre, ","))
         return false;
-    }
-    if (date) *date = iso;
-    else free(iso);
+    if (date) *date = tifa_strdup(iso); /* NULL: out of memory */
     if (poster) *poster = tifa_trim_i(s, pre, poster_n);
     return true;
 }
@@ -157,20 +154,27 @@ typedef struct thread_ctx {
     void *user;
 } thread_ctx;
 
+/* "path#tN" or "path#tN.rR"; NULL when memory runs out. */
 static char *make_id(const char *path, size_t thread, long reply)
 {
     tifa_buf b = {0};
-    if (reply < 0)
-        tifa_buf_printf(&b, "%s#t%zu", path, thread);
-    else
-        tifa_buf_printf(&b, "%s#t%zu.r%ld", path, thread, reply);
+    tifa_status st = reply < 0 ? tifa_buf_printf(&b, "%s#t%zu", path, thread)
+                               : tifa_buf_printf(&b, "%s#t%zu.r%ld", path, thread, reply);
+    if (st != TIFA_OK) {
+        tifa_buf_free(&b);
+        return NULL;
+    }
     return tifa_buf_detach(&b, NULL);
 }
 
+/* "path:FROM-TO" (1-based lines); NULL when memory runs out. */
 static char *make_source(const char *path, size_t from, size_t to)
 {
     tifa_buf b = {0};
-    tifa_buf_printf(&b, "%s:%zu-%zu", path, from + 1, to);
+    if (tifa_buf_printf(&b, "%s:%zu-%zu", path, from + 1, to) != TIFA_OK) {
+        tifa_buf_free(&b);
+        return NULL;
+    }
     return tifa_buf_detach(&b, NULL);
 }
 
@@ -208,8 +212,11 @@ static tifa_status emit_post(thread_ctx *tc, size_t from, size_t to,
         if (reply < 0 && kept < 2 && !article_time &&
             (starts_with(s, n, "时间:") || starts_with(s, n, "发布时间:"))) {
             const char *c = memchr(s, ':', n);
-            article_time = tifa_date_iso_i(c + 1, n - (size_t)(c + 1 - s));
-            if (article_time) continue;
+            char iso[TIFA_DATE_ISO_MAX];
+            if (tifa_date_iso_i(c + 1, n - (size_t)(c + 1 - s), iso)) {
+                if (!(article_time = tifa_strdup(iso))) st = TIFA_ENOMEM;
+                continue;
+            }
         }
         if (k == last && reply < 0) {
             /* A closing byline "(作者系X)" / "(作者:X)". */
@@ -222,7 +229,10 @@ static tifa_status emit_post(thread_ctx *tc, size_t from, size_t to,
                 size_t an;
                 const char *a = tifa_trim_i(p, (size_t)(e - p), &an);
                 if (an > 0 && an < 120 && !memchr(a, ')', an)) {
-                    author = tifa_strndup(a, an);
+                    if (!(author = tifa_strndup(a, an))) {
+                        st = TIFA_ENOMEM;
+                        continue;
+                    }
                     n = (size_t)(by - s);
                     s = tifa_trim_i(s, n, &n);
                     if (n == 0) continue;
@@ -252,6 +262,8 @@ static tifa_status emit_post(thread_ctx *tc, size_t from, size_t to,
                               to + ctx->line_base);
     doc->title = title ? tifa_strndup(title, title_n) : NULL;
     doc->category = cat ? tifa_strndup(cat, cat_n) : NULL;
+    if ((title && !doc->title) || (cat && !doc->category))
+        st = TIFA_ENOMEM;
     doc->date = date;
     date = NULL;
     doc->views = views;
@@ -259,11 +271,11 @@ static tifa_status emit_post(thread_ctx *tc, size_t from, size_t to,
     if (author) {
         doc->author = author;
         author = NULL;
-    } else if (poster_n > 0) {
-        doc->author = tifa_strndup(poster, poster_n);
+    } else if (poster_n > 0 && !(doc->author = tifa_strndup(poster, poster_n))) {
+        st = TIFA_ENOMEM;
     }
     doc->text = tifa_buf_detach(&body, &doc->text_len);
-    if (article_time) st = tifa_doc_add_field_i(doc, "article_time",
+    if (st == TIFA_OK && article_time) st = tifa_doc_add_field_i(doc, "article_time",
                                                 article_time,
                                                 strlen(article_time));
     if (st == TIFA_OK && poster_n > 0)
@@ -337,7 +349,10 @@ static tifa_status thread(thread_ctx *tc, size_t from, size_t to,
         char *date = NULL;
         const char *poster = NULL;
         size_t poster_n = 0;
-        post_header(t + H->a, H->b - H->a, &date, &poster, &poster_n);
+        if (post_header(t + H->a, H->b - H->a, &date, &poster, &poster_n) && !date) {
+            st = TIFA_ENOMEM;
+            break;
+        }
         if (reply < 0 || ctx->include_replies)
             st = emit_post(tc, h + 1, next, h, reply, title, title_n, cat,
                            cat_n, views, replies, date, poster, poster_n);

@@ -98,8 +98,10 @@ tifa_status tifa_record_build_i(const tifa_record_ctx *ctx, const tifa_kv *kv,
     }
     long di = find_first(kv, n, o->date_field, default_date);
     if (di >= 0 && st == TIFA_OK) {
-        doc->date = tifa_date_iso_i(kv[di].value, kv[di].value_len);
-        if (!doc->date && kv[di].value_len > 0 && ctx->undated_notes &&
+        char iso[TIFA_DATE_ISO_MAX];
+        if (tifa_date_iso_i(kv[di].value, kv[di].value_len, iso)) {
+            if (!(doc->date = tifa_strdup(iso))) st = TIFA_ENOMEM;
+        } else if (kv[di].value_len > 0 && ctx->undated_notes &&
             *ctx->undated_notes < 5) {
             (*ctx->undated_notes)++;
             tifa_diag_add(ctx->diag, TIFA_NOTE, TIFA_EFORMAT, ctx->path,

@@ -538,8 +538,11 @@ tifa_status tifa_stats_add_doc(tifa_stats *s, const tifa_doc *doc)
         if (st != TIFA_OK)
             c.st = st;
     }
-    if (c.st == TIFA_OK)
-        tifa_rhetoric_scan(text, len, on_rhetoric, &c);
+    if (c.st == TIFA_OK) {
+        tifa_status st = tifa_rhetoric_scan(text, len, on_rhetoric, &c);
+        if (st != TIFA_OK)
+            c.st = st;
+    }
     if (c.st == TIFA_OK && c.ids.n) {
         qsort(c.ids.v, c.ids.n, sizeof *c.ids.v, cmp_u32);
         d->q = malloc(c.ids.n * sizeof *d->q);

@@ -778,11 +778,11 @@ static bool parallel_para(const char *text, size_t p, size_t e,
 
 /* --------------------------------------------------------------- driver -- */
 
-void tifa_rhetoric_scan(const char *text, size_t len,
-                        tifa_rhetoric_fn fn, void *user)
+tifa_status tifa_rhetoric_scan(const char *text, size_t len,
+                               tifa_rhetoric_fn fn, void *user)
 {
     if (!text || !fn)
-        return;
+        return TIFA_EUSAGE;
     const unsigned char *t = (const unsigned char *)text;
     sepv sv = {0};
     markv mv = {0};
@@ -855,7 +855,7 @@ void tifa_rhetoric_scan(const char *text, size_t len,
     if (ok)
         ok = enum_report(text, &di, &sc.items, fn, user);
     if (ok)
-        enum_report(text, &dun, &sc.items, fn, user);
+        ok = enum_report(text, &dun, &sc.items, fn, user);
     free(sv.e);
     free(mv.e);
     free(sc.it);
@@ -864,4 +864,5 @@ void tifa_rhetoric_scan(const char *text, size_t len,
     free(shi.m);
     free(di.m);
     free(dun.m);
+    return ok ? TIFA_OK : TIFA_ENOMEM;
 }

@@ -138,8 +138,10 @@ const char *tifa_device_name(tifa_device device); /* "enumeration", "parallel" *
  * (enumerations of section headings span most of a document). */
 typedef void (*tifa_rhetoric_fn)(tifa_device device, const char *items,
                                  size_t stretch_len, size_t offset, void *user);
-void tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
-                        void *user);
+/* TIFA_ENOMEM when its scratch cannot grow (the instances reported before
+ * stand, the rest are missing: the caller must not use a partial scan). */
+tifa_status tifa_rhetoric_scan(const char *text, size_t len, tifa_rhetoric_fn fn,
+                               void *user);
 
 /* --------------------------------------------------------- stats engine -- */
 

@@ -1,18 +1,16 @@
 /*
  * test_ngrams_faults.c — the n-gram engine when memory runs out.
  *
- * This program is linked with -Wl,--wrap for malloc, calloc, realloc, mmap
- * and mremap (tests/stats/CMakeLists.txt), so every allocation the tifa
- * libraries make goes through the wrappers below; allocations inside the
- * shared libraries (ICU, glibc itself, cmocka) do not.  A scenario (count
- * documents on two workers, merge them, save and load a shard, write
+ * Allocation failures come from tests/fault_inject.h (the program is linked
+ * with --wrap for malloc, calloc, realloc, mmap and mremap).  A scenario
+ * (count documents on two workers, merge them, save and load a shard, write
  * ngrams.csv; and the same with a pair of level workers) is run again and
- * again, the k-th wrapped allocation failing in run k, until a run sees no
- * failure.  Every run must end in one of two ways: an API call returns
- * TIFA_ENOMEM (and everything is freed: the sanitizer build checks for leaks
- * and bad accesses), or every call succeeds and ngrams.csv is byte for byte
- * the one of the run without failures, so a failure the engine tolerates
- * never changes a count.  SQLite tests its allocation failures this way.
+ * again, the k-th allocation failing in run k, until a run sees no failure.
+ * Every run must end in one of two ways: an API call returns TIFA_ENOMEM
+ * (and everything is freed: the sanitizer build checks for leaks and bad
+ * accesses), or every call succeeds and ngrams.csv is byte for byte the one
+ * of the run without failures, so a failure the engine tolerates never
+ * changes a count.
  *
  * Two scenarios: many small documents (every small-table path, words
  * included), and documents over 20,000 ideographs, whose tables pass 2 MiB
@@ -35,70 +33,7 @@
 
 #include "stats.h"
 
-/* ----------------------------------------------------------- the wrappers -- */
-
-enum { FAIL_ALL, FAIL_MAPPINGS };
-
-typedef struct injection {
-    bool armed;     /* counting (only around tifa calls) */
-    int which;      /* FAIL_ALL or FAIL_MAPPINGS */
-    long fail_at;   /* the call that fails, 1-based; 0 = none */
-    long calls;     /* calls counted since armed */
-    bool failed;    /* the failure was injected */
-    long mmaps, mremaps; /* calls of each (armed), failed or not */
-} injection;
-
-static injection inj;
-
-static bool inject(bool mapping)
-{
-    if (!inj.armed || (inj.which == FAIL_MAPPINGS && !mapping))
-        return false;
-    if (++inj.calls != inj.fail_at)
-        return false;
-    inj.failed = true;
-    return true;
-}
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
-void *__real_mremap(void *p, size_t old_len, size_t new_len, int flags, ...);
-
-void *__wrap_malloc(size_t n);
-void *__wrap_calloc(size_t n, size_t size);
-void *__wrap_realloc(void *p, size_t n);
-void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off);
-void *__wrap_mremap(void *p, size_t old_len, size_t new_len, int flags, ...);
-
-void *__wrap_malloc(size_t n)
-{
-    return inject(false) ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-    return inject(false) ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-    return inject(false) ? NULL : __real_realloc(p, n);
-}
-
-void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-    inj.mmaps += inj.armed;
-    return inject(true) ? MAP_FAILED : __real_mmap(addr, len, prot, flags, fd, off);
-}
-
-/* tifa never passes MREMAP_FIXED, so the fifth argument is never used. */
-void *__wrap_mremap(void *p, size_t old_len, size_t new_len, int flags, ...)
-{
-    inj.mremaps += inj.armed;
-    return inject(true) ? MAP_FAILED : __real_mremap(p, old_len, new_len, flags);
-}
+#include "fault_inject.h"
 
 /* ---------------------------------------------------------- the corpora -- */
 

@@ -186,7 +186,7 @@ static void test_seed_rhetoric(void **state)
     NEED_SEED();
     devices d;
     memset(&d, 0, sizeof d);
-    tifa_rhetoric_scan(body, body_len, on_dev, &d);
+    assert_int_equal(tifa_rhetoric_scan(body, body_len, on_dev, &d), TIFA_OK);
     for (size_t i = 0; i < d.n; i++)
         print_message("%s: %s\n", tifa_device_name((tifa_device)d.dev[i]),
                       d.items[i]);
@@ -331,7 +331,7 @@ static void test_seed_loader(void **state)
         assert_int_equal(t.fam[i], want[i]);
     devices d;
     memset(&d, 0, sizeof d);
-    tifa_rhetoric_scan(post->text, post->text_len, on_dev, &d);
+    assert_int_equal(tifa_rhetoric_scan(post->text, post->text_len, on_dev, &d), TIFA_OK);
     assert_true(has(&d, TIFA_PARALLEL, "不躲 | 不拖 | 不等 | 不靠"));
     size_t shi = 0;
     for (size_t i = 0; i < d.n; i++)

@@ -280,7 +280,7 @@ static found rhet(const char *text)
     found f;
     memset(&f, 0, sizeof f);
     f.source = text;
-    tifa_rhetoric_scan(text, strlen(text), on_dev, &f);
+    assert_int_equal(tifa_rhetoric_scan(text, strlen(text), on_dev, &f), TIFA_OK);
     f.source = NULL;
     return f;
 }
@@ -415,7 +415,7 @@ static void test_random_input(void **state)
         char *t = malloc(n ? n : 1);
         memcpy(t, buf, n);
         tifa_quotes_scan(t, n, NULL, count_span, &nspans);
-        tifa_rhetoric_scan(t, n, count_dev, &devices);
+        assert_int_equal(tifa_rhetoric_scan(t, n, count_dev, &devices), TIFA_OK);
         assert_non_null(tifa_patterns_classify(p, t, n));
         free(t);
     }
@@ -508,7 +508,7 @@ static void test_scanners_match_reference(void **state)
         tifa_quotes_scan(t, n, &o, log_span, &fast);
         ref_quotes_scan(t, n, &o, log_span, &ref);
         span_log sl = {t, &fast};
-        tifa_rhetoric_scan(t, n, log_dev_span, &sl);
+        assert_int_equal(tifa_rhetoric_scan(t, n, log_dev_span, &sl), TIFA_OK);
         ref_rhetoric_scan(t, n, log_dev, &ref);
         tifa_buf_putc(&fast, '\0');
         tifa_buf_putc(&ref, '\0');
