@@ -139,6 +139,7 @@ static tifa_status add_entry(tifa_boilerplate *bp, tifa_buf *regex,
         UParseError pe;
         URegularExpression *re =
             tifa_regex_open_i(t + 3, (int32_t)(tn - 3), &pe, &err);
+        if (err == U_MEMORY_ALLOCATION_ERROR) return TIFA_ENOMEM;
         if (U_FAILURE(err)) {
             tifa_diag_add(diag, TIFA_ERROR, TIFA_EPATTERN, file, lineno, -1,
                           "invalid boilerplate regex (%s, column %d); entry "
@@ -206,14 +207,16 @@ tifa_boilerplate *tifa_boilerplate_new_i(const char *datadir,
         tifa_buf dir = {0};
         st = tifa_buf_printf(&dir, "%s/boilerplate", datadir);
         DIR *d = st == TIFA_OK ? opendir(dir.data) : NULL;
-        if (!d) {
+        if (!d && st == TIFA_OK) {
             tifa_diag_add(diag, TIFA_WARNING, TIFA_ENOENT, dir.data, 0, -1,
                           "no boilerplate directory; using the built-in list");
-        } else {
+        } else if (d) {
+            /* A list that cannot be read is reported and skipped; running
+             * out of memory stops (the lists would silently differ). */
             char **names = NULL;
             size_t count = 0, cap = 0;
             struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
+            while (st == TIFA_OK && (e = readdir(d)) != NULL) {
                 size_t l = strlen(e->d_name);
                 if (e->d_name[0] == '.' || l < 5 ||
                     strcmp(e->d_name + l - 4, ".txt") != 0)
@@ -221,25 +224,36 @@ tifa_boilerplate *tifa_boilerplate_new_i(const char *datadir,
                 if (count == cap) {
                     cap = cap ? cap * 2 : 8;
                     char **nn = realloc(names, cap * sizeof *nn);
-                    if (!nn) break;
+                    if (!nn) {
+                        st = TIFA_ENOMEM;
+                        break;
+                    }
                     names = nn;
                 }
-                names[count] = tifa_strdup(e->d_name);
-                if (names[count]) count++;
+                if (!(names[count] = tifa_strdup(e->d_name))) st = TIFA_ENOMEM;
+                else count++;
             }
             closedir(d);
-            qsort(names, count, sizeof *names, cmp_str);
+            if (count) qsort(names, count, sizeof *names, cmp_str);
             for (size_t k = 0; k < count; k++) {
                 tifa_buf p = {0};
-                if (tifa_buf_printf(&p, "%s/%s", dir.data, names[k]) == TIFA_OK &&
-                    load_file(bp, &regex, p.data, diag) == TIFA_OK)
-                    loaded = true;
+                tifa_status fs = st;
+                if (fs == TIFA_OK) fs = tifa_buf_printf(&p, "%s/%s", dir.data, names[k]);
+                if (fs == TIFA_OK) fs = load_file(bp, &regex, p.data, diag);
+                if (fs == TIFA_OK) loaded = true;
+                else if (fs == TIFA_ENOMEM) st = fs;
                 tifa_buf_free(&p);
                 free(names[k]);
             }
             free(names);
         }
         tifa_buf_free(&dir);
+        if (st != TIFA_OK) {
+            tifa_buf_free(&regex);
+            tifa_boilerplate_free_i(bp);
+            *status = st;
+            return NULL;
+        }
     }
     if (!loaded) {
         for (size_t k = 0; builtin_boilerplate[k] && st == TIFA_OK; k++)
@@ -260,7 +274,10 @@ tifa_boilerplate *tifa_boilerplate_new_i(const char *datadir,
         UErrorCode err = U_ZERO_ERROR;
         UParseError pe;
         bp->re = tifa_regex_open_i(regex.data, (int32_t)regex.len, &pe, &err);
-        if (U_FAILURE(err)) {
+        if (err == U_MEMORY_ALLOCATION_ERROR) {
+            bp->re = NULL;
+            st = TIFA_ENOMEM;
+        } else if (U_FAILURE(err)) {
             bp->re = NULL;
             tifa_diag_add(diag, TIFA_ERROR, TIFA_EPATTERN, NULL, 0, -1,
                           "boilerplate regexes do not combine (%s)",

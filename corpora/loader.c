@@ -109,10 +109,13 @@ struct tifa_loader {
 
 /* ------------------------------------------------------------ set-up ----- */
 
-static const char *keep(tifa_loader *l, int slot, const char *s)
+/* The loader's own copy of option string s (NULL stays NULL); sets
+ * *failed when the copy cannot be made. */
+static const char *keep(tifa_loader *l, int slot, const char *s, bool *failed)
 {
     if (!s) return NULL;
     l->own[slot] = tifa_strdup(s);
+    if (!l->own[slot]) *failed = true;
     return l->own[slot];
 }
 
@@ -131,16 +134,22 @@ tifa_loader *tifa_loader_new(const tifa_load_options *options, tifa_diag *diag,
     else
         tifa_load_options_init(&l->o);
     l->diag = diag;
-    l->o.corpus = keep(l, 0, l->o.corpus ? l->o.corpus : "corpus");
-    l->o.encoding = keep(l, 1, l->o.encoding);
-    l->o.separator = keep(l, 2, l->o.separator);
-    l->o.text_field = keep(l, 3, l->o.text_field);
-    l->o.title_field = keep(l, 4, l->o.title_field);
-    l->o.date_field = keep(l, 5, l->o.date_field);
-    l->o.id_field = keep(l, 6, l->o.id_field);
-    l->o.group_by = keep(l, 7, l->o.group_by);
-    l->o.boilerplate = keep(l, 8, l->o.boilerplate);
-    l->o.datadir = keep(l, 9, l->o.datadir);
+    bool no_copy = false;
+    l->o.corpus = keep(l, 0, l->o.corpus ? l->o.corpus : "corpus", &no_copy);
+    l->o.encoding = keep(l, 1, l->o.encoding, &no_copy);
+    l->o.separator = keep(l, 2, l->o.separator, &no_copy);
+    l->o.text_field = keep(l, 3, l->o.text_field, &no_copy);
+    l->o.title_field = keep(l, 4, l->o.title_field, &no_copy);
+    l->o.date_field = keep(l, 5, l->o.date_field, &no_copy);
+    l->o.id_field = keep(l, 6, l->o.id_field, &no_copy);
+    l->o.group_by = keep(l, 7, l->o.group_by, &no_copy);
+    l->o.boilerplate = keep(l, 8, l->o.boilerplate, &no_copy);
+    l->o.datadir = keep(l, 9, l->o.datadir, &no_copy);
+    if (no_copy) {
+        tifa_loader_free(l);
+        *status = TIFA_ENOMEM;
+        return NULL;
+    }
     if (l->o.max_document == 0) l->o.max_document = (size_t)256 << 20;
     if (l->o.near_duplicate < 0 || l->o.near_duplicate > 1) {
         tifa_diag_add(diag, TIFA_ERROR, TIFA_EUSAGE, NULL, 0, -1,
@@ -321,7 +330,9 @@ static tifa_status enqueue(tifa_doc *doc, void *user)
 
 /* ------------------------------------------------------------ finish ----- */
 
-static char *group_of(const tifa_loader *l, const tifa_doc *doc)
+/* The group of doc under --group-by (written into buf for year and
+ * decade), or NULL when it has none. */
+static const char *group_name(const tifa_loader *l, const tifa_doc *doc, char buf[16])
 {
     const char *g = l->o.group_by;
     if (!g || !*g) return NULL;
@@ -329,26 +340,32 @@ static char *group_of(const tifa_loader *l, const tifa_doc *doc)
         if (!doc->date || strlen(doc->date) < 4) return NULL;
         for (int k = 0; k < 4; k++)
             if (doc->date[k] < '0' || doc->date[k] > '9') return NULL;
-        char buf[16];
         if (g[0] == 'y')
-            snprintf(buf, sizeof buf, "%.4s", doc->date);
+            snprintf(buf, 16, "%.4s", doc->date);
         else
-            snprintf(buf, sizeof buf, "%.3s0s", doc->date);
-        return tifa_strdup(buf);
+            snprintf(buf, 16, "%.3s0s", doc->date);
+        return buf;
     }
-    if (strcmp(g, "category") == 0) return tifa_strdup(doc->category);
-    if (strcmp(g, "author") == 0) return tifa_strdup(doc->author);
-    if (strcmp(g, "kind") == 0) return tifa_strdup(tifa_doc_kind_name(doc->kind));
-    if (strcmp(g, "date") == 0) return tifa_strdup(doc->date);
-    if (strcmp(g, "title") == 0) return tifa_strdup(doc->title);
+    if (strcmp(g, "category") == 0) return doc->category;
+    if (strcmp(g, "author") == 0) return doc->author;
+    if (strcmp(g, "kind") == 0) return tifa_doc_kind_name(doc->kind);
+    if (strcmp(g, "date") == 0) return doc->date;
+    if (strcmp(g, "title") == 0) return doc->title;
     if (strcmp(g, "source") == 0 || strcmp(g, "file") == 0) {
         /* The file part of the source. */
-        const char *s = doc->source ? doc->source : "";
         const char *f = tifa_doc_field(doc, "file");
-        if (f) return tifa_strdup(f);
-        return tifa_strdup(s);
+        return f ? f : doc->source ? doc->source : "";
     }
-    return tifa_strdup(tifa_doc_field(doc, g));
+    return tifa_doc_field(doc, g);
+}
+
+/* Sets doc->group; TIFA_ENOMEM when it has one that cannot be copied. */
+static tifa_status set_group(const tifa_loader *l, tifa_doc *doc)
+{
+    char buf[16];
+    const char *g = group_name(l, doc, buf);
+    doc->group = g ? tifa_strdup(g) : NULL;
+    return g && !doc->group ? TIFA_ENOMEM : TIFA_OK;
 }
 
 /* counted: doc->chars and ->sentences already hold the counts of
@@ -374,7 +391,8 @@ static tifa_status finish(tifa_loader *l, tifa_doc *doc, bool counted)
         doc->text_len = 0;
         if (!doc->text) return TIFA_ENOMEM;
     }
-    doc->group = group_of(l, doc);
+    tifa_status gst = set_group(l, doc);
+    if (gst != TIFA_OK) return gst;
     const char *first = NULL;
     if (l->dd && doc->text_len > 0 &&
         tifa_dedup_exact_i(l->dd, doc->text, doc->text_len, &first,

@@ -116,7 +116,11 @@ static tifa_status prepare_outdir(const char *outdir, tifa_diag *diag,
         return st;
     }
     const char note[] = "This directory was written by tifa; tifa may overwrite it.\n";
-    return tifa_write_file_atomic(marker, note, sizeof note - 1);
+    st = tifa_write_file_atomic(marker, note, sizeof note - 1);
+    if (st != TIFA_OK)
+        tifa_diag_add(diag, TIFA_ERROR, st, marker, 0, -1, "cannot write: %s",
+                      tifa_status_message(st));
+    return st;
 }
 
 /* ------------------------------------------------------------- progress -- */
@@ -658,8 +662,14 @@ static tifa_loader *open_corpus(run_state *rs, tifa_study_corpus *c,
     tifa_loader *loader = tifa_loader_new(&c->load, rs->diag, status);
     if (!loader)
         return NULL;
-    for (size_t i = 0; i < c->n_paths; i++)
-        tifa_loader_add_path(loader, c->paths[i]); /* missing: reported */
+    for (size_t i = 0; i < c->n_paths; i++) {
+        tifa_status st = tifa_loader_add_path(loader, c->paths[i]);
+        if (st == TIFA_ENOMEM) { /* a missing path is reported and skipped */
+            tifa_loader_free(loader);
+            *status = st;
+            return NULL;
+        }
+    }
     return loader;
 }
 
@@ -971,6 +981,15 @@ static bool ngrams_enabled(const tifa_ngram_options *o)
     return o->char_max > 0 || o->word_max > 0;
 }
 
+/* Reports that `what` failed with st (out of memory, mostly) and gives the
+ * exit code of a run that could not write its outputs. */
+static int run_failed(tifa_diag *diag, tifa_status st, const char *what)
+{
+    tifa_diag_add(diag, TIFA_ERROR, st, NULL, 0, -1, "%s failed: %s", what,
+                  tifa_status_message(st));
+    return TIFA_EXIT_OUTPUT;
+}
+
 int tifa_run_study(tifa_study *study, const tifa_run_options *options,
                    tifa_diag *diag, tifa_run_summary *summary)
 {
@@ -992,6 +1011,8 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         return TIFA_EXIT_USAGE;
     }
     rs.patterns = load_patterns(study, options->datadir, diag, &st);
+    if (!rs.patterns && st == TIFA_ENOMEM) /* not the study's fault */
+        return run_failed(diag, st, "loading the slogan patterns");
     if (!rs.patterns)
         return TIFA_EXIT_USAGE;
 
@@ -1015,7 +1036,9 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
     rs.stats = tifa_stats_new(&so, diag, &st);
     if (!rs.stats) {
         run_state_free(&rs);
-        return st == TIFA_ENOMEM ? TIFA_EXIT_OUTPUT : TIFA_EXIT_USAGE;
+        if (st != TIFA_ENOMEM)
+            return TIFA_EXIT_USAGE; /* the study's settings, reported */
+        return run_failed(diag, st, "preparing the statistics");
     }
     int threads = options->threads > 0 ? options->threads
                   : study->threads > 0 ? study->threads
@@ -1025,6 +1048,10 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
         tifa_ngram_options ngo = study->ngrams;
         ngo.threads = threads;
         rs.ngrams = tifa_ngrams_new(&ngo, &st);
+        if (!rs.ngrams && st == TIFA_ENOMEM) {
+            run_state_free(&rs);
+            return run_failed(diag, st, "preparing the n-gram counter");
+        }
         if (!rs.ngrams) {
             tifa_diag_add(diag, TIFA_ERROR, st, study->path, 0, -1,
                           "invalid n-gram settings: %s", tifa_status_message(st));
@@ -1035,7 +1062,7 @@ int tifa_run_study(tifa_study *study, const tifa_run_options *options,
     summary->times.threads = threads;
     if ((st = make_workers(&rs, threads)) != TIFA_OK) {
         run_state_free(&rs);
-        return TIFA_EXIT_OUTPUT;
+        return run_failed(diag, st, "starting the workers");
     }
 
     char path[PATH_MAX];

@@ -20,6 +20,12 @@
 #include <stddef.h>
 #include <sys/mman.h>
 #include <sys/types.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tifa_common.h"
 
 enum { FAIL_ALL, FAIL_MAPPINGS };
 
@@ -38,9 +44,11 @@ static bool inject(bool mapping)
 {
     if (!inj.armed || (inj.which == FAIL_MAPPINGS && !mapping))
         return false;
-    if (++inj.calls != inj.fail_at)
+    /* atomic: with threads, allocations come from several at once (which
+     * one is call k then depends on the schedule) */
+    if (__atomic_add_fetch(&inj.calls, 1, __ATOMIC_RELAXED) != inj.fail_at)
         return false;
-    inj.failed = true;
+    __atomic_store_n(&inj.failed, true, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -73,15 +81,60 @@ void *__wrap_realloc(void *p, size_t n)
 
 void *__wrap_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
-    inj.mmaps += inj.armed;
+    __atomic_add_fetch(&inj.mmaps, inj.armed, __ATOMIC_RELAXED);
     return inject(true) ? MAP_FAILED : __real_mmap(addr, len, prot, flags, fd, off);
 }
 
 /* tifa never passes MREMAP_FIXED, so the fifth argument is never used. */
 void *__wrap_mremap(void *p, size_t old_len, size_t new_len, int flags, ...)
 {
-    inj.mremaps += inj.armed;
+    __atomic_add_fetch(&inj.mremaps, inj.armed, __ATOMIC_RELAXED);
     return inject(true) ? MAP_FAILED : __real_mremap(p, old_len, new_len, flags);
+}
+
+/* The fault tests compare what a run wrote with the clean run: true when
+ * every file of want whose name ends in suffix ("" for all; hidden files
+ * skipped) is in got with the same bytes, and got has no other such file;
+ * the names that differ are printed.  *compared (may be NULL) receives the
+ * number of files of want compared. */
+__attribute__((unused)) static bool
+fault_same_files(const char *want, const char *got, const char *suffix, size_t *compared)
+{
+    size_t n_want = 0, n_got = 0, ls = strlen(suffix);
+    bool same = true;
+    for (int side = 0; side < 2; side++) {
+        DIR *d = opendir(side ? got : want);
+        if (!d)
+            return false;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            size_t n = strlen(e->d_name);
+            if (e->d_name[0] == '.' || n < ls || strcmp(e->d_name + n - ls, suffix))
+                continue;
+            if (side) {
+                n_got++;
+                continue;
+            }
+            n_want++;
+            char a[1024], b[1024];
+            snprintf(a, sizeof a, "%s/%s", want, e->d_name);
+            snprintf(b, sizeof b, "%s/%s", got, e->d_name);
+            char *x = NULL, *y = NULL;
+            size_t lx = 0, ly = 0;
+            bool equal = tifa_read_file(a, &x, &lx) == TIFA_OK &&
+                         tifa_read_file(b, &y, &ly) == TIFA_OK && lx == ly &&
+                         !memcmp(x, y, lx);
+            if (!equal)
+                fprintf(stderr, "%s differs\n", e->d_name);
+            same &= equal;
+            free(x);
+            free(y);
+        }
+        closedir(d);
+    }
+    if (compared)
+        *compared = n_want;
+    return same && n_want == n_got;
 }
 
 #endif

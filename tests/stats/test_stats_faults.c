@@ -126,40 +126,6 @@ static void empty_dir(const char *dir)
     closedir(d);
 }
 
-/* True when every file of want is in got with the same bytes, and got has
- * no other file. */
-static bool same_files(const char *want, const char *got)
-{
-    size_t n_want = 0, n_got = 0;
-    bool same = true;
-    DIR *d = opendir(want);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d)) && same) {
-        if (e->d_name[0] == '.')
-            continue;
-        n_want++;
-        char a[512], b[512];
-        path_in(a, sizeof a, want, e->d_name);
-        path_in(b, sizeof b, got, e->d_name);
-        char *x = NULL, *y = NULL;
-        size_t lx = 0, ly = 0;
-        same = tifa_read_file(a, &x, &lx) == TIFA_OK &&
-               tifa_read_file(b, &y, &ly) == TIFA_OK && lx == ly && !memcmp(x, y, lx);
-        if (!same)
-            print_message("%s differs\n", e->d_name);
-        free(x);
-        free(y);
-    }
-    closedir(d);
-    d = opendir(got);
-    assert_non_null(d);
-    while ((e = readdir(d)))
-        n_got += e->d_name[0] != '.';
-    closedir(d);
-    return same && n_want == n_got;
-}
-
 static void test_every_allocation(void **state)
 {
     (void)state;
@@ -191,7 +157,7 @@ static void test_every_allocation(void **state)
         if (st != TIFA_OK)
             fail_msg("allocation %ld of %ld failed: status %s, not TIFA_ENOMEM", k, total,
                      tifa_status_name(st));
-        if (!same_files(want, got))
+        if (!fault_same_files(want, got, "", NULL))
             fail_msg("allocation %ld of %ld failed, the run succeeded, but a table differs",
                      k, total);
     }
