@@ -452,10 +452,10 @@ static bool split_by_level(const tifa_ngram_options *o, int threads)
 
 static tifa_status make_workers(run_state *rs, int threads)
 {
-    rs->pool.n = threads;
     rs->pool.workers = calloc((size_t)threads, sizeof *rs->pool.workers);
     if (!rs->pool.workers)
         return TIFA_ENOMEM;
+    rs->pool.n = threads; /* only now: run_state_free walks the workers */
     const tifa_ngram_options *ngo = &rs->study->ngrams;
     rs->pool.level_ok = rs->ngrams && split_by_level(ngo, threads);
     for (int k = 0; k < threads; k++) {
