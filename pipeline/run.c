@@ -187,9 +187,9 @@ static void progress_draw(progress *p, const char *stage, size_t bytes,
  * So the run starts split by document and switches for the rest of pass 1
  * once worker 0's n-gram engine holds LEVEL_SPLIT_BYTES: on the 100 MB
  * government corpus (30 MB of tables) it never does, and splitting by level
- * there was 10 % slower; on the synthetic corpus, whose vocabulary keeps
- * growing, it switches after the first batch and is faster with 20 % less
- * memory (docs/ngrams.md, "Threads and merging").  The n-grams the workers
+ * there was about 10 % slower; on the synthetic corpus, whose vocabulary
+ * keeps growing, it switches after three batches (13 MB) and is faster
+ * with a third less memory (docs/ngrams.md, "Threads and merging").  The n-grams the workers
  * counted before the switch are merged last, into the level workers'
  * tables, which are moved. */
 #define LEVEL_SPLIT_BYTES ((size_t)64 << 20)

@@ -19,8 +19,9 @@
  *     of the last document) per (corpus, unit, n); no allocation per n-gram,
  *     growth by 1.5x, in place for tables of 2 MiB and more (mremap, then
  *     a sweep that moves the entries within the mapping), so fresh memory,
- *     which the kernel must fault in and zero, is only what a table adds.  Document frequency uses the stamp, not a per-document
- *     set, so a window touches exactly one slot.
+ *     which the kernel must fault in and zero, is only what a table adds.
+ *     Document frequency uses the stamp, not a per-document set, so a
+ *     window touches exactly one slot.
  *   - Character unigrams are counted per batch in an array indexed by code
  *     point and added to their table once per distinct character.
  *   - Documents are decoded into a batch of up to 64 Ki code points (0
@@ -287,7 +288,7 @@ static tifa_status table_rehash(ng_table *t, size_t cap, ng_scratch *sc)
             return TIFA_ENOMEM; /* the table is as it was */
         t->slots = slots;
         size_t old_cap = t->cap;
-        t->cap = cap; /* so that slots_free unmaps all of it, even after a failure */
+        t->cap = cap; /* slots_free unmaps all of it, even after a failure */
         t->grow_at = cap / 5 * 4;
         return table_sweep_in_place(slots, old_cap, cap, sc);
     } else {
