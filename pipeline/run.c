@@ -205,10 +205,9 @@ typedef struct worker {
     pthread_t thread;
     tifa_stats *stats;
     tifa_ngrams *ngrams;       /* documents split */
-    tifa_ngrams *level_ngrams; /* split by level, after the switch */
+    tifa_ngrams *level_ngrams; /* split by level, after the switch (pass 1
+                                * then counts into it, not into ngrams) */
     batch_queue *queue;
-    bool by_level;       /* pass 1 split by level (pool.by_level) */
-    int level_group;     /* by level: 0 = n <= 2, 1 = n >= 3 */
     size_t first, end;   /* by level: documents [first, end) of the batch */
     atomic_size_t *stats_next; /* by level: the pair's next document for
                                 * statistics */
@@ -219,7 +218,7 @@ static void *worker_main(void *arg)
 {
     worker *w = arg;
     batch_queue *q = w->queue;
-    if (q->pass == 1 && w->by_level) {
+    if (q->pass == 1 && w->level_ngrams) {
         for (size_t i = w->first; i < w->end && w->status == TIFA_OK; i++) {
             w->status = tifa_ngrams_add_doc(w->level_ngrams, q->docs[i]);
             size_t j = atomic_fetch_add_explicit(w->stats_next, 1, memory_order_relaxed);
@@ -496,12 +495,11 @@ static tifa_status maybe_split_by_level(run_state *rs)
     for (int k = 0; k < p->n; k++) {
         worker *w = &p->workers[k];
         tifa_status st;
-        w->level_group = k % 2;
-        w->level_ngrams = tifa_ngrams_new_worker_levels(
-            rs->ngrams, w->level_group ? 3 : 1, w->level_group ? char_max : 2, &st);
+        bool high = k % 2; /* the pair's second worker: n >= 3 */
+        w->level_ngrams = tifa_ngrams_new_worker_levels(rs->ngrams, high ? 3 : 1,
+                                                        high ? char_max : 2, &st);
         if (!w->level_ngrams)
             return st;
-        w->by_level = true;
     }
     p->by_level = true;
     return TIFA_OK;

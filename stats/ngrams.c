@@ -3028,7 +3028,7 @@ size_t tifa_ngrams_memory(const tifa_ngrams *ng)
                 }
     if (ng->units) /* units, wunits, keys, pos, ida, idb, uni_seen */
         bytes += (NG_CHUNK + NG_TABLES + 1) * (4 + 4 + 8 + 4 + 4 + 4 + 4);
-    bytes += ng->grow.cap * sizeof(ng_slot); /* where growing tables park entries */
+    bytes += ng->grow.cap * sizeof(ng_slot); /* entries waiting while a table grows */
     return bytes;
 }
 

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tifa_common.h"
 
@@ -135,6 +136,26 @@ fault_same_files(const char *want, const char *got, const char *suffix, size_t *
     if (compared)
         *compared = n_want;
     return same && n_want == n_got;
+}
+
+/* Removes dir and the files in it (the fault tests' output folders have no
+ * subdirectories); a missing dir is fine.  False when something stays. */
+__attribute__((unused)) static bool fault_remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return true;
+    bool ok = true;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        ok &= unlink(p) == 0;
+    }
+    closedir(d);
+    return ok && rmdir(dir) == 0;
 }
 
 #endif

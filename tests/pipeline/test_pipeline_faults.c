@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,25 +35,6 @@ static void path_in(char *buf, size_t size, const char *dir, const char *name)
 {
     int k = snprintf(buf, size, "%s/%s", dir, name);
     assert_true(k > 0 && (size_t)k < size);
-}
-
-/* Removes dir and the files in it (tifa makes no subdirectories without
- * charts); a missing dir is fine. */
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[512];
-        path_in(p, sizeof p, dir, e->d_name);
-        assert_int_equal(unlink(p), 0);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(dir), 0);
 }
 
 /* Runs the demo study into outdir on `threads` threads, allocation number
@@ -111,7 +91,7 @@ static void fail_sample(int threads)
         long k = s < FIRST_EACH ? s + 1
                                 : FIRST_EACH + 1 +
                                       (s - FIRST_EACH) * (total - FIRST_EACH - 1) / (SAMPLE - 1);
-        remove_dir(got);
+        assert_true(fault_remove_dir(got));
         int rc = scenario(got, threads, k, &errors);
         if (!inj.failed && threads > 1)
             continue; /* with threads the calls come in another order */
@@ -128,8 +108,8 @@ static void fail_sample(int threads)
             fail_msg("%d thread(s), allocation %ld of %ld failed, the run succeeded, "
                      "but a table differs", threads, k, total);
     }
-    remove_dir(got);
-    remove_dir(want);
+    assert_true(fault_remove_dir(got));
+    assert_true(fault_remove_dir(want));
     assert_int_equal(rmdir(base), 0);
 }
 

@@ -22,7 +22,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,22 +109,6 @@ static void path_in(char *buf, size_t size, const char *dir, const char *name)
     assert_true(k > 0 && (size_t)k < size);
 }
 
-/* Removes the files of dir (it has no subdirectories). */
-static void empty_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[512];
-        path_in(p, sizeof p, dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
-
 static void test_every_allocation(void **state)
 {
     (void)state;
@@ -145,7 +128,8 @@ static void test_every_allocation(void **state)
 
     long stopped = 0;
     for (long k = 1; k <= total; k++) {
-        empty_dir(got);
+        assert_true(fault_remove_dir(got));
+        assert_int_equal(mkdir(got, 0700), 0);
         inj = (injection){ true, FAIL_ALL, k, 0, false, 0, 0 };
         tifa_status st = scenario(got);
         inj.armed = false;
@@ -162,11 +146,9 @@ static void test_every_allocation(void **state)
                      k, total);
     }
     assert_true(stopped > total / 2); /* most failures must stop the run */
-    empty_dir(want);
-    empty_dir(got);
-    rmdir(want);
-    rmdir(got);
-    rmdir(base);
+    assert_true(fault_remove_dir(want));
+    assert_true(fault_remove_dir(got));
+    assert_int_equal(rmdir(base), 0);
 }
 
 int main(void)
